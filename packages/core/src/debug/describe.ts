@@ -1,0 +1,43 @@
+/** @internal A short, safe description of any value for error messages and logs. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'undefined':
+      return 'undefined';
+    case 'string':
+      return JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value);
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return String(value);
+    case 'symbol':
+      return value.toString();
+    case 'function':
+      return isAsyncFunction(value) ? `async function ${value.name || '<anonymous>'}` : `function ${value.name || '<anonymous>'}`;
+    default: {
+      const ctor = (value as { constructor?: { name?: string } }).constructor;
+      if (Array.isArray(value)) return `array(${value.length})`;
+      if (ctor && ctor.name && ctor.name !== 'Object') {
+        const own = (value as { toString?: () => string }).toString;
+        if (own && own !== Object.prototype.toString) {
+          try {
+            const text = String(value);
+            if (text.startsWith('<')) return text;
+          } catch {
+            /* fall through */
+          }
+        }
+        return `${ctor.name} object`;
+      }
+      return 'object';
+    }
+  }
+}
+
+/** @internal Whether `fn` is an `async function` / async arrow / async generator function. */
+export function isAsyncFunction(fn: unknown): boolean {
+  if (typeof fn !== 'function') return false;
+  // Plain functions have no toStringTag; AsyncFunction and AsyncGeneratorFunction do.
+  const tag = (fn as unknown as { [Symbol.toStringTag]?: string })[Symbol.toStringTag];
+  return tag === 'AsyncFunction' || tag === 'AsyncGeneratorFunction';
+}

@@ -1,0 +1,2 @@
+export { sleep } from './sleep.js';
+export { ensureFuture, wrapFuture } from './ensure-future.js';

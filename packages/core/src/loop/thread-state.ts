@@ -1,0 +1,33 @@
+import type { EventLoop } from './event-loop.js';
+import { RuntimeError } from '../errors.js';
+
+interface ThreadState {
+  runningLoop: EventLoop | null;
+}
+
+// One slot per JS thread (each worker has its own globalThis), shared by every copy
+// of this package that a process may load (ESM and CJS builds side by side).
+const STATE_KEY = Symbol.for('@aioloop/core.thread-state');
+const holder = globalThis as unknown as Record<symbol, ThreadState | undefined>;
+const state: ThreadState = (holder[STATE_KEY] ??= { runningLoop: null });
+
+/**
+ * The loop running the current callback, protocol callback or task (also after
+ * `await` inside a task). Throws when no loop is running in this thread, as
+ * `asyncio.get_running_loop()` raises RuntimeError.
+ */
+export function getRunningLoop(): EventLoop {
+  const loop = state.runningLoop;
+  if (loop === null) throw new RuntimeError('no running event loop');
+  return loop;
+}
+
+/** @internal The running loop of this thread, or null. */
+export function _getRunningLoop(): EventLoop | null {
+  return state.runningLoop;
+}
+
+/** @internal Marks `loop` as this thread's running loop (null when it stops). */
+export function _setRunningLoop(loop: EventLoop | null): void {
+  state.runningLoop = loop;
+}

@@ -1,0 +1,3 @@
+export * from './transports.js';
+export * from './protocols.js';
+export * from './flow-control.js';

@@ -1,0 +1,96 @@
+import type { BaseProtocolLike, DatagramAddress } from './protocols.js';
+
+/** Bytes a transport accepts: a Buffer or any Uint8Array, DataView or ArrayBuffer. Strings are rejected. */
+export type BytesLike = Uint8Array | DataView | ArrayBuffer;
+
+/** What every transport can do (asyncio.BaseTransport). */
+export interface BaseTransport {
+  /** Closes the transport: buffered data is flushed first; the protocol's `connectionLost(null)` follows once. */
+  close(): void;
+  /** Whether the transport is closing or closed. */
+  isClosing(): boolean;
+  /**
+   * Transport details by asyncio's key names: `'peername'`, `'sockname'`,
+   * `'socket'`, `'sslcontext'`, `'peercert'`, `'cipher'`, `'compression'`,
+   * `'ssl_object'`, `'pipe'`, `'subprocess'`. Returns `defaultValue` if unknown.
+   */
+  getExtraInfo<V = unknown>(name: string, defaultValue?: V): unknown;
+  /** Switches the protocol: data arriving later goes to the new one. */
+  setProtocol(protocol: BaseProtocolLike<never>): void;
+  /** The current protocol. */
+  getProtocol(): BaseProtocolLike<never>;
+}
+
+/** A transport that receives (asyncio.ReadTransport). */
+export interface ReadTransport extends BaseTransport {
+  /** Whether it is receiving (not paused). */
+  isReading(): boolean;
+  /** Stops delivering data until `resumeReading()`; harmless if already paused or closing. */
+  pauseReading(): void;
+  /** Delivers data again. */
+  resumeReading(): void;
+}
+
+/** A transport that sends, with write-buffer flow control (asyncio.WriteTransport). */
+export interface WriteTransport extends BaseTransport {
+  /**
+   * Sets the water marks in bytes. With only `high`, `low` is high/4; with
+   * only `low`, `high` is 4*low; neither: 64 KiB / 16 KiB.
+   */
+  setWriteBufferLimits(high?: number, low?: number): void;
+  /** Bytes queued and not yet handed to the OS. */
+  getWriteBufferSize(): number;
+  /** `[low, high]` water marks. */
+  getWriteBufferLimits(): [low: number, high: number];
+  /** Queues `data`; never blocks and never loses queued data. */
+  write(data: BytesLike): void;
+  /** Writes each item in order. */
+  writelines(list: Iterable<BytesLike>): void;
+  /** Half-closes: sends EOF after the buffered data. Writing afterwards throws. */
+  writeEof(): void;
+  /** Whether `writeEof()` is supported. */
+  canWriteEof(): boolean;
+  /** Closes at once, dropping buffered data; `connectionLost(null)` follows once. */
+  abort(): void;
+}
+
+/** A bidirectional stream transport (asyncio.Transport). */
+export interface Transport extends ReadTransport, WriteTransport {}
+
+/** A datagram transport (asyncio.DatagramTransport). */
+export interface DatagramTransport extends BaseTransport {
+  /** Sends one datagram to `addr` (or the connected peer when omitted). */
+  sendto(data: BytesLike, addr?: DatagramAddress): void;
+  /** Closes at once, dropping queued datagrams. */
+  abort(): void;
+  /** Bytes queued and not yet sent. */
+  getWriteBufferSize(): number;
+}
+
+/** A child process (asyncio.SubprocessTransport). */
+export interface SubprocessTransport extends BaseTransport {
+  /** The child's process id. */
+  getPid(): number | undefined;
+  /** The exit code, a negative signal number if killed by a signal, or null while it runs. */
+  getReturncode(): number | null;
+  /** The transport of the child's stdin (0), stdout (1) or stderr (2), or null if that pipe was not requested. */
+  getPipeTransport(fd: 0 | 1 | 2): ReadTransport | WriteTransport | null;
+  /** Sends `signal` (name or number) to the child. */
+  sendSignal(signal: NodeJS.Signals | number): void;
+  /** Sends SIGTERM. */
+  terminate(): void;
+  /** Sends SIGKILL. */
+  kill(): void;
+}
+
+/**
+ * Checks and converts a write argument to a Uint8Array view without copying.
+ * Throws a TypeError naming the method and what is accepted.
+ */
+export function toBytes(data: unknown, method = 'write'): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  const got = typeof data === 'string' ? 'a string (encode it first, e.g. Buffer.from(text))' : data === null ? 'null' : typeof data === 'object' ? `${(data as object).constructor?.name ?? 'an'} object` : typeof data;
+  throw new TypeError(`${method}(): data must be bytes (a Buffer, Uint8Array, DataView or ArrayBuffer), got ${got}`);
+}

@@ -1,0 +1,29 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type ViteUserConfig } from 'vitest/config';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+const packages = ['core', 'net', 'subprocess', 'signals', 'policy', 'testing'];
+
+/**
+ * The vitest settings every package shares. Workspace packages resolve to their
+ * TypeScript sources, so tests never depend on a stale build.
+ */
+export function packageTestConfig(overrides: { pool?: 'forks' | 'threads'; testTimeout?: number } = {}): ViteUserConfig {
+  return defineConfig({
+    resolve: {
+      alias: packages.map((name) => ({
+        find: new RegExp(`^@aioloop/${name}$`),
+        replacement: `${root}packages/${name}/src/index.ts`,
+      })),
+    },
+    test: {
+      include: ['test/**/*.test.ts'],
+      pool: overrides.pool ?? 'forks',
+      execArgv: ['--expose-gc'],
+      testTimeout: overrides.testTimeout ?? 20_000,
+      hookTimeout: 20_000,
+      passWithNoTests: true,
+      reporters: ['default', ['json', { outputFile: '.vitest-report.json' }]],
+    },
+  });
+}
