@@ -17,7 +17,8 @@ export { EventLoop, type Awaitable, type EventLoopOptions, type ExceptionContext
 export { Handle, TimerHandle, type LoopCallback } from './loop/handles.js';
 export { getRunningLoop, _getRunningLoop } from './loop/thread-state.js';
 export { EXTENSION_METHODS, installLoopMethods, loopMethodProvider, type LoopMethod } from './loop/extensions.js';
-export { LoopBridge, connectLoopBridge, type BridgeCallbacks, type RemoteLoop } from './loop/threadsafe-bridge.js';
+export { LoopBridge, type BridgeCallbacks } from './loop/threadsafe-bridge.js';
+export { connectLoopBridge, type RemoteLoop } from './loop/remote-loop.js';
 export { Future, createFuture, isFuture, type DoneCallback } from './futures/future.js';
 export { Task, allTasks, createTask, currentTask, type TaskFunction, type TaskOptions } from './futures/task.js';
 export * from './helpers/index.js';

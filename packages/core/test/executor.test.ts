@@ -156,6 +156,11 @@ describe.each(kinds)('%s', (kind, make) => {
     expect((error as Error).message).toMatch(/`factor`/);
     expect((error as Error).cause).toBeInstanceOf(ReferenceError);
     expect(((error as Error).cause as Error).message).toBe('factor is not defined');
+    const self = { scale: 2, run(this: { scale: number }) { return (x: number) => x * this.scale; } };
+    const usesThis = await rejection(pool.submit(self.run(), [5]));
+    expect(usesThis).toBeInstanceOf(WorkerCallableError);
+    expect((usesThis as Error).message).toMatch(/must be self-contained: .* uses `this`, which is undefined in the worker/);
+    expect((usesThis as Error).cause).toBeInstanceOf(TypeError);
     // A ReferenceError that has nothing to do with the function's own source is left alone.
     const other = await rejection(pool.submit(() => (0, eval)(['not', 'Defined', 'Anywhere'].join('')), []));
     expect(other).toBeInstanceOf(ReferenceError);

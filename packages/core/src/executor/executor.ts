@@ -168,12 +168,25 @@ export function decodeThrown(encoded: EncodedThrown, depth = 0): unknown {
 }
 
 /**
- * Turns a `ReferenceError` from a function sent as source text into the
+ * Turns a `ReferenceError` for a name used by a function sent as source text
+ * (or a `TypeError` from reading a property of its undefined `this`) into the
  * "must be self-contained" explanation (the original is the `cause`).
  * @internal
  */
 export function explainThrown(error: unknown, callable: PreparedCallable): unknown {
-  if (callable.wire.kind !== 'source' || !(error instanceof ReferenceError)) return error;
+  if (callable.wire.kind !== 'source') return error;
+  if (
+    error instanceof TypeError &&
+    /^Cannot (?:read|set) properties of undefined/.test(error.message) &&
+    /(?<![\p{L}\p{N}_$.])this(?![\p{L}\p{N}_$])/u.test(callable.wire.source)
+  ) {
+    return new WorkerCallableError(
+      `functions run in a worker must be self-contained: ${callable.label} uses \`this\`, which is undefined in ` +
+        `the worker (${error.message}). Pass the values it needs as arguments`,
+      { cause: error },
+    );
+  }
+  if (!(error instanceof ReferenceError)) return error;
   const match = /^(\S+) is not defined$/.exec(error.message);
   const identifier = match?.[1];
   if (identifier === undefined) return error;
@@ -221,12 +234,17 @@ export function argumentError(
 
 /** The message of an error, or the value as a string. @internal */
 export function messageOf(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  try {
-    return String(error);
-  } catch {
-    return Object.prototype.toString.call(error);
+  let message: string;
+  if (error instanceof Error) {
+    message = error.message;
+  } else {
+    try {
+      message = String(error);
+    } catch {
+      message = Object.prototype.toString.call(error);
+    }
   }
+  return message.replace(/\.$/, '');
 }
 
 // ---------------------------------------------------------------------------

@@ -150,7 +150,7 @@ export class ThreadPoolExecutor extends WorkerPoolExecutor<ThreadPayload> {
       current = undefined;
       events.exited(crash === undefined ? { exitCode, signal: null } : { exitCode, signal: null, error: crash });
     });
-
+    worker.unref();
     return {
       run(job) {
         current = job;
@@ -158,7 +158,7 @@ export class ThreadPoolExecutor extends WorkerPoolExecutor<ThreadPayload> {
       },
       setRef(ref) {
         if (ref) worker.ref();
-        else {}
+        else worker.unref();
       },
       terminate() {
         void worker.terminate();

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { LOOP_CLOSED_MESSAGE, RuntimeError } from '../errors.js';
+import { CancelledError, LOOP_CLOSED_MESSAGE, RuntimeError } from '../errors.js';
 import { describeValue, isAsyncFunction } from '../debug/describe.js';
 import { logger } from '../debug/logger.js';
 import { Future, isFuture } from '../futures/future.js';
@@ -15,7 +15,7 @@ import { LoopBridge, type BridgeCallbacks } from './threadsafe-bridge.js';
 /** Node's `setTimeout` cannot wait longer than this many milliseconds. */
 const MAX_NODE_TIMEOUT_MS = 2 ** 31 - 1;
 /** The loop hands control back to Node (for I/O) at least this often while busy. */
-const SLICE_BUDGET_MS = 4;
+const SLICE_BUDGET_MS = 1;
 /** How many callbacks run between two reads of the clock for the slice budget. */
 const CALLBACKS_PER_CLOCK_CHECK = 128;
 /** Microtask hops to wait for a woken task to reach its next await before moving on. */
@@ -324,13 +324,35 @@ export class EventLoop {
     });
   }
 
-  /** Waits for the default executor's work to finish and shuts it down. */
-  async shutdownDefaultExecutor(): Promise<void> {
+  /**
+   * Waits for the default executor's work to finish and shuts it down. With a
+   * `timeout` (seconds), stops waiting after it, warns, and terminates the
+   * workers that are still busy (Python 3.12's `timeout` argument).
+   */
+  async shutdownDefaultExecutor(timeout: number | null = null): Promise<void> {
+    if (timeout !== null && (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0)) {
+      throw new TypeError(`shutdownDefaultExecutor(): timeout must be a number of seconds >= 0 or null, got ${describeValue(timeout)}`);
+    }
     this._executorShutdownCalled = true;
     const executor = this._defaultExecutor;
     if (executor === null) return;
     this._defaultExecutor = null;
-    await executor.shutdown(true);
+    const done = executor.shutdown(true);
+    if (timeout === null) {
+      await done;
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeout * 1000);
+    });
+    const outcome = await Promise.race([done.then(() => 'done' as const), expired]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      logger.warn(`The executor did not finish joining its threads within ${timeout} seconds.`);
+      const terminate = (executor as { terminate?: () => void }).terminate;
+      if (typeof terminate === 'function') terminate.call(executor);
+    }
   }
 
   // ----------------------------------------------------------------- driver
@@ -712,7 +734,14 @@ export class EventLoop {
     } else if (typeof target !== 'object' || typeof (target as Executor).submit !== 'function') {
       throw new TypeError(`runInExecutor() takes an Executor (with submit()) or null for the default, got ${describeValue(target)}`);
     }
-    return this._wrapPromise(target.submit(fn, args) as Promise<R>);
+    // Cancelling the Future withdraws work still queued (a started job runs to
+    // completion, as with Python's executors).
+    const controller = new AbortController();
+    const future = this._wrapPromise(target.submit(fn, args, { signal: controller.signal }) as Promise<R>);
+    future.addDoneCallback((f) => {
+      if (f.cancelled()) controller.abort(new CancelledError());
+    });
+    return future;
   }
 
   /** Sets the executor `runInExecutor(null, ...)` uses. */
