@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import net from 'node:net';
-import { EventLoop } from '../../packages/core/dist/index.js';
+const { EventLoop } = await import(process.env.AIOLOOP_CORE_DIST ?? '../../packages/core/dist/index.js');
 
 const N_CHAIN = 2_000_000;
 const N_BATCH = 2_000_000;

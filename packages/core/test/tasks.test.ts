@@ -110,6 +110,28 @@ describe('task resumption order', () => {
     expect(order).toEqual(['X', 'task resumed', 'Y', 'task second step']);
   });
 
+  it('stop() in the iteration whose last callback wakes a task stops right after that step', async () => {
+    const loop = newLoop();
+    const order: string[] = [];
+    const fut = loop.createFuture<void>();
+    loop.createTask(async () => {
+      await fut;
+      order.push('task resumed');
+      loop.callSoon(() => order.push('next iteration'));
+    });
+    loop.callSoon(() =>
+      loop.callSoon(() => {
+        loop.callSoon(() => loop.stop());
+        fut.setResult(); // the task's wakeup is queued after the stop callback
+      }),
+    );
+    await loop.runForever();
+    expect(order).toEqual(['task resumed']);
+    loop.callSoon(() => loop.stop());
+    await loop.runForever();
+    expect(order).toEqual(['task resumed', 'next iteration']);
+  });
+
   it('steps through nested async calls before the next callback', async () => {
     const loop = newLoop();
     const order: string[] = [];
@@ -168,6 +190,39 @@ describe('task resumption order', () => {
       await b;
     });
     expect(order).toEqual(['a0', 'b0', 'a1', 'b1', 'a2', 'b2']);
+  });
+});
+
+describe('fairness', () => {
+  it('tasks waking each other forever do not starve Node I/O or timers', async () => {
+    const loop = newLoop();
+    let nodeTimerRan = false;
+    let rounds = 0;
+    setTimeout(() => (nodeTimerRan = true), 5);
+    await loop.runUntilComplete(async () => {
+      let ping = loop.createFuture<void>();
+      let pong = loop.createFuture<void>();
+      const a = loop.createTask(async () => {
+        while (!nodeTimerRan) {
+          ping.setResult();
+          await pong;
+          pong = loop.createFuture<void>();
+          rounds++;
+        }
+      });
+      const b = loop.createTask(async () => {
+        while (!nodeTimerRan) {
+          await ping;
+          ping = loop.createFuture<void>();
+          pong.setResult();
+        }
+        if (!pong.done()) pong.setResult();
+      });
+      await a;
+      await b;
+    });
+    expect(nodeTimerRan).toBe(true);
+    expect(rounds).toBeGreaterThan(10);
   });
 });
 

@@ -310,8 +310,8 @@ let nextJobId = 1;
 /**
  * A pool of reusable workers with a FIFO queue, shared by the thread and
  * process pools. Workers are started lazily, one per queued job, up to
- * `maxWorkers`; idle workers do not keep the Node process alive.
- * @internal
+ * `maxWorkers`; idle workers do not keep the Node process alive. The base of
+ * {@link ThreadPoolExecutor} and {@link ProcessPoolExecutor}.
  */
 export abstract class WorkerPoolExecutor<Payload> implements Executor {
   /** The most workers this pool runs at once. */

@@ -34,7 +34,7 @@ export interface WorkerFunctionRef {
  * {@link WorkerFunctionRef}. See `docs/executors.md` for exactly what a
  * self-contained function may use.
  */
-export type WorkerCallable = ((...args: any[]) => unknown) | WorkerFunctionRef;
+export type WorkerCallable = ((...args: never[]) => unknown) | WorkerFunctionRef;
 
 /**
  * A function cannot be sent to a worker (a class, a bound, native or generator

@@ -17,7 +17,7 @@ const MAX_NODE_TIMEOUT_MS = 2 ** 31 - 1;
 /** The loop hands control back to Node (for I/O) at least this often while busy. */
 const SLICE_BUDGET_MS = 1;
 /** How many callbacks run between two reads of the clock for the slice budget. */
-const CALLBACKS_PER_CLOCK_CHECK = 128;
+const CALLBACKS_PER_CLOCK_CHECK = 32;
 /** Microtask hops to wait for a woken task to reach its next await before moving on. */
 const MAX_STEP_HOPS = 32;
 /** Cancelled timers are purged from the heap when they are this many and over half of it. */
@@ -112,7 +112,11 @@ export class EventLoop {
 
   private _drive = Drive.Stopped;
   private _iterRemaining = 0;
+  /** An iteration began and has not reached its end-of-iteration checks yet. */
+  private _inIteration = false;
   private _stepHops = 0;
+  private _sliceStart = 0;
+  private _sinceClockCheck = 0;
   private _nodeTimer: NodeJS.Timeout | null = null;
   private _nodeTimerWhen = Infinity;
   private _keepAlive: NodeJS.Timeout | null = null;
@@ -373,7 +377,7 @@ export class EventLoop {
     setImmediate(this._slice);
   }
 
-  /** Runs loop iterations until the loop stops, idles, or has used its time budget. */
+  /** A slice starts in its own Node turn (setImmediate or a timer): a fresh time budget. */
   private readonly _slice = (): void => {
     if (this._drive !== Drive.Scheduled && this._drive !== Drive.Active) return;
     if (this._nodeTimer !== null) {
@@ -382,20 +386,31 @@ export class EventLoop {
       this._nodeTimerWhen = Infinity;
     }
     this._drive = Drive.Active;
+    this._sliceStart = performance.now();
+    this._sinceClockCheck = 0;
+    this._runSlice();
+  };
+
+  /**
+   * Runs loop iterations until the loop stops, idles, or has used its time
+   * budget. Also resumed (in a microtask, same budget) after a woken task stepped.
+   */
+  private _runSlice(): void {
     const ready = this._ready;
     const debug = this._debug;
-    let sinceClockCheck = 0;
-    let sliceStart = -1;
     try {
       for (;;) {
-        if (this._iterRemaining === 0) this._beginIteration();
+        if (!this._inIteration) {
+          this._beginIteration();
+          this._inIteration = true;
+        }
         while (this._iterRemaining > 0) {
           this._iterRemaining--;
           const handle = ready.shift();
           if (handle._cancelled) continue;
           if (debug) this._runDebug(handle);
           else handle._run();
-          sinceClockCheck++;
+          this._sinceClockCheck++;
           if (this._stepActive) {
             // A task was woken: let its continuation run (in microtasks) to its
             // next await before the next callback, as asyncio steps a task in the
@@ -405,6 +420,7 @@ export class EventLoop {
             return;
           }
         }
+        this._inIteration = false;
         if (this._stopping) {
           this._finishRun(null);
           return;
@@ -417,11 +433,9 @@ export class EventLoop {
             return;
           }
         }
-        if (sinceClockCheck >= CALLBACKS_PER_CLOCK_CHECK) {
-          sinceClockCheck = 0;
-          const now = performance.now();
-          if (sliceStart < 0) sliceStart = now;
-          else if (now - sliceStart >= SLICE_BUDGET_MS) {
+        if (this._sinceClockCheck >= CALLBACKS_PER_CLOCK_CHECK) {
+          this._sinceClockCheck = 0;
+          if (performance.now() - this._sliceStart >= SLICE_BUDGET_MS) {
             // Yield to Node so I/O and other macrotasks run; continue next turn.
             this._drive = Drive.Scheduled;
             setImmediate(this._slice);
@@ -433,7 +447,7 @@ export class EventLoop {
       // Only a bug in the loop itself lands here: callbacks' errors are reported.
       this._finishRun(error);
     }
-  };
+  }
 
   private readonly _pollStep = (): void => {
     if (!this._stepEnded && ++this._stepHops < MAX_STEP_HOPS) {
@@ -443,7 +457,7 @@ export class EventLoop {
     this._stepActive = false;
     this._stepEnded = false;
     this._currentTask = null;
-    if (this._drive === Drive.Active) this._slice();
+    if (this._drive === Drive.Active) this._runSlice();
   };
 
   /** Moves due timers to the ready queue and fixes how many callbacks this iteration runs. */

@@ -4,8 +4,7 @@ import { logger } from '../debug/logger.js';
 import type { EventLoop } from './event-loop.js';
 
 /** Callbacks another thread may schedule on a loop, by name. Arguments arrive structured-cloned. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type BridgeCallbacks = Readonly<Record<string, (...args: any[]) => void>>;
+export type BridgeCallbacks = Readonly<Record<string, (...args: never[]) => void>>;
 
 import type { BridgeMessage } from './remote-loop.js';
 
@@ -60,7 +59,8 @@ export class LoopBridge {
       logger.warn(`threadsafe bridge: dropped '${message.name}': the event loop is closed`);
       return;
     }
-    this.loop.callSoonThreadsafe(callback, ...(Array.isArray(message.args) ? message.args : []));
+    const args = Array.isArray(message.args) ? message.args : [];
+    this.loop.callSoonThreadsafe(callback as (...a: unknown[]) => void, ...args);
   }
 }
 
