@@ -1,22 +1,17 @@
-import { EventLoop, getRunningLoop, sleep } from '@aioloop/core';
+import { getRunningLoopExample } from './examples/01-get-running-loop.js';
+import { runForeverExample } from './examples/02-run-forever.js';
+import { callLaterExample } from './examples/03-call-later.js';
+import type { Output } from './examples/output.js';
 
-// Runs the examples that need only @aioloop/core; the others join as their packages land.
-const loop = new EventLoop();
+// The demo: every example of the asyncio low-level API index that aioloop supports, in order.
+const examples: [string, (out: Output) => Promise<void>][] = [
+  ['1. getRunningLoop() in a callback and in a task', getRunningLoopExample],
+  ['2. newEventLoop() + runForever() with callSoon and stop', runForeverExample],
+  ['3. callLater(): the date once a second for five seconds', (out) => callLaterExample(out)],
+];
 
-async function main(): Promise<void> {
-  console.log('1. getRunningLoop() inside a task returns the loop:', getRunningLoop() === loop);
-  const seen: string[] = [];
-  loop.callLater(0.02, () => seen.push('callLater(0.02)'));
-  loop.callSoon(() => seen.push('callSoon'));
-  await sleep(0.05);
-  console.log('2. callSoon runs before a later timer:', seen.join(' -> '));
-  const started = loop.time();
-  for (let i = 1; i <= 3; i++) {
-    await sleep(0.1);
-    console.log(`3. tick ${i} at +${(loop.time() - started).toFixed(2)} s`);
-  }
+for (const [title, run] of examples) {
+  console.log(`\n== ${title}`);
+  await run((line) => console.log(`   ${line}`));
 }
-
-await loop.runUntilComplete(main);
-loop.close();
-console.log('demo finished');
+console.log('\ndemo finished');

@@ -1,0 +1,2 @@
+/** Where an example prints its lines (the console in the demo, an array in tests). */
+export type Output = (line: string) => void;

@@ -1,0 +1,141 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  DatagramProtocol,
+  EventLoop,
+  Protocol,
+  SubprocessProtocol,
+  WriteFlowControl,
+  isBufferedProtocol,
+  toBytes,
+  type BaseProtocolLike,
+  type ExceptionContext,
+} from '../src/index.js';
+
+const loops: EventLoop[] = [];
+afterEach(() => {
+  for (const loop of loops.splice(0)) loop.close();
+});
+
+/** A fake write buffer driven by the test, with a protocol recording pause/resume. */
+function setup(high?: number, low?: number) {
+  const loop = new EventLoop();
+  loops.push(loop);
+  const calls: string[] = [];
+  let size = 0;
+  const protocol: BaseProtocolLike<never> = {
+    connectionMade() {},
+    connectionLost() {},
+    pauseWriting: () => calls.push(`pause@${size}`),
+    resumeWriting: () => calls.push(`resume@${size}`),
+  };
+  const transport = { name: 'fake' };
+  const flow = new WriteFlowControl({ loop, transport, getWriteBufferSize: () => size, getProtocol: () => protocol }, high, low);
+  const grow = (n: number) => {
+    size += n;
+    flow.maybePause();
+  };
+  const drain = (n: number) => {
+    size -= n;
+    flow.maybeResume();
+  };
+  return { loop, calls, flow, grow, drain, protocol };
+}
+
+describe('write buffer limits', () => {
+  it('default to 64 KiB high and 16 KiB low as asyncio', () => {
+    expect(setup().flow.getLimits()).toEqual([16 * 1024, 64 * 1024]);
+  });
+
+  it('derive low = high/4 from high alone, and high = 4*low from low alone', () => {
+    const { flow } = setup();
+    flow.setLimits(1000);
+    expect(flow.getLimits()).toEqual([250, 1000]);
+    flow.setLimits(undefined, 300);
+    expect(flow.getLimits()).toEqual([300, 1200]);
+    flow.setLimits(10, 10);
+    expect(flow.getLimits()).toEqual([10, 10]);
+    flow.setLimits(0);
+    expect(flow.getLimits()).toEqual([0, 0]);
+  });
+
+  it('reject high < low, negatives and non-integers, keeping the old limits', () => {
+    const { flow } = setup(100, 50);
+    expect(() => flow.setLimits(10, 20)).toThrow(RangeError);
+    expect(() => flow.setLimits(10, 20)).toThrow('high (10) must be >= low (20) must be >= 0');
+    expect(() => flow.setLimits(undefined, -4)).toThrow(RangeError);
+    expect(() => flow.setLimits(1.5)).toThrow(/whole number of bytes/);
+    expect(() => flow.setLimits('1' as never)).toThrow(TypeError);
+    expect(flow.getLimits()).toEqual([50, 100]);
+  });
+});
+
+describe('pauseWriting / resumeWriting', () => {
+  it('pause fires once when the buffer grows past high, resume once when it drains to low', () => {
+    const { calls, grow, drain } = setup(100, 20);
+    grow(100); // at the mark, not over it
+    expect(calls).toEqual([]);
+    grow(1);
+    grow(50); // still over: no second pause
+    expect(calls).toEqual(['pause@101']);
+    drain(100); // 51 left: above low
+    expect(calls).toEqual(['pause@101']);
+    drain(31); // 20 left: at low
+    expect(calls).toEqual(['pause@101', 'resume@20']);
+    drain(20);
+    expect(calls).toEqual(['pause@101', 'resume@20']);
+    grow(101);
+    expect(calls).toEqual(['pause@101', 'resume@20', 'pause@101']);
+  });
+
+  it('lowering the limits below the current size pauses at once', () => {
+    const { calls, grow, flow } = setup();
+    grow(5000);
+    expect(calls).toEqual([]);
+    flow.setLimits(4000);
+    expect(calls).toEqual(['pause@5000']);
+    expect(flow.protocolPaused).toBe(true);
+  });
+
+  it('an exception in pauseWriting or resumeWriting goes to the exception handler', () => {
+    const { loop, grow, drain, protocol } = setup(10, 0);
+    const contexts: ExceptionContext[] = [];
+    loop.setExceptionHandler((_l, ctx) => contexts.push(ctx));
+    protocol.pauseWriting = () => {
+      throw new Error('pause broke');
+    };
+    protocol.resumeWriting = () => {
+      throw new Error('resume broke');
+    };
+    grow(11);
+    drain(11);
+    expect(contexts.map((c) => c.message)).toEqual(['protocol.pauseWriting() failed', 'protocol.resumeWriting() failed']);
+    expect(contexts[0]?.protocol).toBe(protocol);
+    expect(contexts[0]?.transport).toEqual({ name: 'fake' });
+  });
+});
+
+describe('protocol base classes and helpers', () => {
+  it('base classes have asyncio no-op defaults', () => {
+    const p = new Protocol();
+    expect(p.eofReceived()).toBeUndefined();
+    expect(() => p.dataReceived(Buffer.from('x'))).not.toThrow();
+    expect(() => new DatagramProtocol().errorReceived(new Error())).not.toThrow();
+    expect(() => new SubprocessProtocol().processExited()).not.toThrow();
+    expect(isBufferedProtocol(p)).toBe(false);
+    expect(isBufferedProtocol({ getBuffer: () => new Uint8Array(1), bufferUpdated() {} })).toBe(true);
+  });
+
+  it('toBytes accepts bytes views without copying and rejects strings clearly', () => {
+    const buf = Buffer.from('abc');
+    expect(toBytes(buf)).toBe(buf);
+    const view = new DataView(new ArrayBuffer(8), 2, 4);
+    const bytes = toBytes(view);
+    expect(bytes.byteOffset).toBe(2);
+    expect(bytes.byteLength).toBe(4);
+    expect(bytes.buffer).toBe(view.buffer);
+    expect(toBytes(new ArrayBuffer(3)).length).toBe(3);
+    expect(() => toBytes('text', 'write')).toThrow(/write\(\): data must be bytes.*got a string \(encode it first/);
+    expect(() => toBytes(42)).toThrow(/got number/);
+    expect(() => toBytes(null)).toThrow(/got null/);
+  });
+});
