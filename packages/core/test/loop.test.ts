@@ -371,6 +371,75 @@ describe('idle and liveness', () => {
     expect(spins).toBeGreaterThan(1000);
   });
 
+  it('a loop with only far timers arms a single Node timer', async () => {
+    const loop = newLoop();
+    // Track the Node timers armed for far deadlines (the test's own timers are short).
+    const live = new Set<unknown>();
+    const realSetTimeout = globalThis.setTimeout;
+    const realClearTimeout = globalThis.clearTimeout;
+    globalThis.setTimeout = ((cb: () => void, ms?: number, ...args: unknown[]) => {
+      const timer = realSetTimeout(cb, ms, ...args);
+      if ((ms ?? 0) >= 3_000_000) live.add(timer);
+      return timer;
+    }) as typeof setTimeout;
+    globalThis.clearTimeout = ((timer: NodeJS.Timeout) => {
+      live.delete(timer);
+      realClearTimeout(timer);
+    }) as typeof clearTimeout;
+    let armed = -1;
+    try {
+      for (let i = 0; i < 1000; i++) loop.callLater(3600 + i, () => {});
+      realSetTimeout(() => {
+        armed = live.size;
+        loop.stop();
+      }, 30);
+      await loop.runForever();
+    } finally {
+      globalThis.setTimeout = realSetTimeout;
+      globalThis.clearTimeout = realClearTimeout;
+    }
+    expect(armed).toBe(1);
+    expect(live.size).toBe(0); // cleared when the loop stopped
+  });
+
+  it('callSoonThreadsafe from outside the loop wakes an idle loop promptly', async () => {
+    const loop = newLoop();
+    let wokeAfter = -1;
+    loop.callSoon(() => {
+      const sentAt = performance.now();
+      setTimeout(() => {
+        const sent = performance.now();
+        loop.callSoonThreadsafe(() => {
+          wokeAfter = performance.now() - sent;
+          loop.stop();
+        });
+      }, 10);
+      void sentAt;
+    });
+    loop.callLater(3600, () => {});
+    await loop.runForever();
+    expect(wokeAfter).toBeGreaterThanOrEqual(0);
+    expect(wokeAfter).toBeLessThan(50);
+  });
+
+  it('keeps the Node process alive while runForever() is pending with nothing scheduled', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const script = `
+      import { EventLoop } from ${JSON.stringify(new URL('../src/index.ts', import.meta.url).pathname)};
+      const loop = new EventLoop();
+      // Nothing else keeps the process alive: this timer is unref'ed.
+      setTimeout(() => { console.log('still alive'); process.exit(0); }, 300).unref();
+      await loop.runForever();
+      console.log('runForever returned early');
+    `;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      timeout: 15_000,
+      encoding: 'utf8',
+      cwd: new URL('..', import.meta.url).pathname,
+    });
+    expect(out.trim()).toBe('still alive');
+  });
+
   it('releases every ref-ed Node handle after stop so the process can exit', async () => {
     const { execFileSync } = await import('node:child_process');
     const script = `
