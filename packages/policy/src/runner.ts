@@ -3,6 +3,9 @@ import { CancelledError, RuntimeError, _getRunningLoop, allTasks, isFuture, wrap
 import { describeValue } from './describe.js';
 import { isEventLoop, newEventLoop, setEventLoop } from './policy.js';
 
+/** Seconds `close()` waits for the default executor, as asyncio. */
+const THREAD_JOIN_TIMEOUT = 300;
+
 /**
  * Python's KeyboardInterrupt: `Runner.run()` throws it when Ctrl-C (SIGINT)
  * cancelled the main task and the task ended cancelled. `run()` turns it into
@@ -146,7 +149,8 @@ export class Runner {
     try {
       await cancelAllTasks(loop);
       await loop.runUntilComplete(() => loop.shutdownAsyncgens());
-      await loop.runUntilComplete(() => loop.shutdownDefaultExecutor());
+      // asyncio waits at most 300 s for executor threads (constants.THREAD_JOIN_TIMEOUT).
+      await loop.runUntilComplete(() => loop.shutdownDefaultExecutor(THREAD_JOIN_TIMEOUT));
     } finally {
       if (this._setEventLoop) setEventLoop(null);
       loop.close();
