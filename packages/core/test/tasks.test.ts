@@ -361,6 +361,38 @@ describe('task cancellation', () => {
   });
 });
 
+describe('foreign promises inside tasks', () => {
+  it('a task awaiting wrapFuture(promise) stays cancellable and known to the loop', async () => {
+    const loop = newLoop();
+    const { wrapFuture } = await import('../src/index.js');
+    let seenTask: unknown = 'unset';
+    const task = loop.createTask(async () => {
+      await wrapFuture(new Promise((r) => setTimeout(r, 5)));
+      seenTask = currentTask();
+      await wrapFuture(new Promise(() => {})); // never settles: only cancel ends it
+    });
+    loop.callLater(0.05, () => task.cancel('enough'));
+    await expect(loop.runUntilComplete(task)).rejects.toThrow('enough');
+    expect(seenTask).toBe(task);
+  });
+
+  it('debug mode warns when a task awaits a promise the loop cannot see', async () => {
+    const loop = newLoop();
+    loop.setDebug(true);
+    const { setLogger } = await import('../src/index.js');
+    const warnings: string[] = [];
+    setLogger({ debug() {}, warn: (m) => warnings.push(m), error() {} });
+    try {
+      await loop.runUntilComplete(async () => {
+        await new Promise((r) => setTimeout(r, 5));
+      });
+    } finally {
+      setLogger(null);
+    }
+    expect(warnings.join('\n')).toMatch(/awaiting something that is not an aioloop Future.*wrapFuture/);
+  });
+});
+
 describe('task outcomes', () => {
   it('an exception in the task fails it and reaches whoever awaits it', async () => {
     const loop = newLoop();

@@ -454,6 +454,12 @@ export class EventLoop {
       queueMicrotask(this._pollStep);
       return;
     }
+    if (!this._stepEnded && this._debug && this._currentTask !== null) {
+      logger.warn(
+        `${this._currentTask.toString()} is awaiting something that is not an aioloop Future; ` +
+          'the loop cannot resume or cancel it there. Wrap promises with wrapFuture(promise) inside tasks',
+      );
+    }
     this._stepActive = false;
     this._stepEnded = false;
     this._currentTask = null;
