@@ -1,0 +1,536 @@
+/**
+ * asyncio's `loop.create_server` and `Server` (Python 3.12+ semantics:
+ * `waitClosed()` waits for every accepted connection; 3.13's `closeClients`,
+ * `abortClients`), over Node's `net.Server`.
+ */
+import net from 'node:net';
+import {
+  CancelledError,
+  RuntimeError,
+  StreamTransport,
+  wrapFuture,
+  type BaseProtocolLike,
+  type BaseTransport,
+  type EventLoop,
+  type Future,
+  type Task,
+  type TransportServer,
+} from '@aioloop/core';
+import { AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC, AI_PASSIVE, IPPROTO_TCP, SOCK_STREAM, describeArg, getaddrinfo, type AddrInfo, type PortLike, type SockAddr } from './dns.js';
+import type { ProtocolFactory } from './pipes.js';
+import { checkFactory, wrapSocket } from './socket-transport.js';
+
+
+
+/** asyncio's default listen backlog. */
+export const DEFAULT_BACKLOG = 100;
+
+/** What `sock` may be for the server methods: a Node server (listening or not), a listening handle `{ fd }`, or a file descriptor. */
+export type ServerSockLike = net.Server | { fd: number } | number;
+
+/** Options of {@link createServer}, named as asyncio's `create_server` keywords. */
+export interface CreateServerOptions {
+  /** AF_UNSPEC (default), AF_INET or AF_INET6: which addresses of `host` to bind. */
+  family?: number;
+  /** getaddrinfo flags, OR-ed with AI_PASSIVE. */
+  flags?: number;
+  /** An existing server socket to use instead of host/port (see {@link ServerSockLike}). */
+  sock?: ServerSockLike | null;
+  /** The listen() backlog (default 100). */
+  backlog?: number;
+  /** TLS: not supported by this version of @aioloop/net (throws). */
+  ssl?: unknown;
+  /**
+   * SO_REUSEADDR. Node (libuv) always sets it on listening TCP sockets on Unix,
+   * which is asyncio's default there too; `false` cannot be honoured and throws.
+   */
+  reuseAddress?: boolean | null;
+  /** SO_REUSEPORT: needs Node 22.12+ (`net.Server.listen({ reusePort })`); throws on older Node. */
+  reusePort?: boolean | null;
+  /** SO_KEEPALIVE on accepted connections (Python 3.13's keep_alive). */
+  keepAlive?: boolean | null;
+  /** Start accepting at once (default true); see {@link Server.startServing}. */
+  startServing?: boolean;
+  /** TLS only: throws without `ssl`. */
+  sslHandshakeTimeout?: number | null;
+  /** TLS only: throws without `ssl`. */
+  sslShutdownTimeout?: number | null;
+}
+
+/** One listening socket of a {@link Server}, as asyncio's `TransportSocket` shows it. */
+export class ServerSocket {
+  /** @internal */
+  constructor(
+    /** The Node server behind this socket. */
+    readonly netServer: net.Server,
+    private readonly unixPath: string | null,
+  ) {}
+
+  /** AF_INET, AF_INET6 or AF_UNIX. */
+  get family(): number {
+    if (this.unixPath !== null) return AF_UNIX;
+    const address = this.netServer.address();
+    return address !== null && typeof address === 'object' && address.family === 'IPv6' ? AF_INET6 : AF_INET;
+  }
+
+  /** SOCK_STREAM. */
+  get type(): number {
+    return SOCK_STREAM;
+  }
+
+  /** IPPROTO_TCP for TCP, 0 for Unix sockets. */
+  get proto(): number {
+    return this.unixPath !== null ? 0 : IPPROTO_TCP;
+  }
+
+  /** The bound address: `[host, port]`, `[host, port, flowinfo, scopeid]` for IPv6, or the Unix path. */
+  getsockname(): SockAddr | string {
+    if (this.unixPath !== null) return this.unixPath;
+    const address = this.netServer.address();
+    if (address === null || typeof address !== 'object') return typeof address === 'string' ? address : '';
+    return address.family === 'IPv6' ? [address.address, address.port, 0, 0] : [address.address, address.port];
+  }
+
+  /** The file descriptor, or -1 when Node does not expose it. */
+  fileno(): number {
+    const handle = (this.netServer as net.Server & { _handle?: { fd?: number } | null })._handle;
+    return typeof handle?.fd === 'number' ? handle.fd : -1;
+  }
+
+  toString(): string {
+    const name = this.getsockname();
+    return `<ServerSocket family=${this.family} laddr=${typeof name === 'string' ? JSON.stringify(name) : `(${name.map((v) => JSON.stringify(v)).join(', ')})`}>`;
+  }
+}
+
+/** @internal What unix.ts passes for a Unix server. */
+export interface UnixServerInfo {
+  /** The bound path (or '\0name'). */
+  path: string;
+}
+
+/**
+ * A listening server (asyncio.Server). Created by `loop.createServer()` /
+ * `loop.createUnixServer()`.
+ *
+ * Node adaptation for `startServing: false`: Node cannot listen without
+ * accepting. The sockets are bound and listening (clients' connects complete,
+ * as they do against asyncio's not-yet-serving server, whose kernel backlog
+ * completes the handshake), and connections accepted meanwhile are held
+ * unread and unanswered — no protocol is created — until `startServing()` or
+ * `serveForever()`; `close()` before that resets them, as closing a listening
+ * socket resets its unaccepted backlog. Unlike a kernel backlog, `backlog`
+ * does not cap how many are held.
+ */
+export class Server implements TransportServer, AsyncDisposable {
+  private _listeners: net.Server[] | null;
+  private _serving = false;
+  private _activeCount = 0;
+  private readonly _clients = new Set<BaseTransport>();
+  private _waiters: Future<void>[] | null = [];
+  private _servingForeverFut: Future<void> | null = null;
+  private _held: net.Socket[] = [];
+
+  /** @internal Use `loop.createServer()`. */
+  constructor(
+    private readonly _loop: EventLoop,
+    listeners: net.Server[],
+    private readonly _protocolFactory: ProtocolFactory<BaseProtocolLike<never>>,
+    private readonly _unix: UnixServerInfo | null = null,
+  ) {
+    this._listeners = listeners;
+    for (const listener of listeners) {
+      (listener as net.Server & { pauseOnConnect: boolean }).pauseOnConnect = true;
+      listener.on('connection', this._onConnection);
+      listener.on('error', this._onListenerError);
+    }
+  }
+
+  /** The loop the server runs on. */
+  getLoop(): EventLoop {
+    return this._loop;
+  }
+
+  /** Whether the server accepts connections (after start, before close). */
+  isServing(): boolean {
+    return this._serving;
+  }
+
+  /** The listening sockets (empty after `close()`). */
+  get sockets(): readonly ServerSocket[] {
+    const listeners = this._listeners;
+    if (listeners === null) return [];
+    return listeners.map((l) => new ServerSocket(l, this._unix?.path ?? null));
+  }
+
+  /**
+   * Starts accepting (no-op if serving). Resolves one loop iteration later, as
+   * asyncio's `await server.start_serving()`.
+   */
+  startServing(): Future<void> {
+    this._startServing();
+    const done = this._loop.createFuture<void>();
+    this._loop.callSoon(() => {
+      if (!done.done()) done.setResult(undefined);
+    });
+    return done;
+  }
+
+  /**
+   * Accepts connections until cancelled; cancelling it closes the server and
+   * waits for it to close. Throws a RuntimeError if the server is closed or
+   * another serveForever() is running.
+   */
+  serveForever(): Task<void> {
+    if (this._servingForeverFut !== null) {
+      throw new RuntimeError(`server ${this.toString()} is already being awaited on serveForever()`);
+    }
+    if (this._listeners === null) throw new RuntimeError(`server ${this.toString()} is closed`);
+    this._startServing();
+    const forever = this._loop.createFuture<void>();
+    this._servingForeverFut = forever;
+    return this._loop.createTask(async () => {
+      try {
+        await forever;
+      } catch (error) {
+        if (error instanceof CancelledError) {
+          try {
+            this.close();
+            await this.waitClosed();
+          } finally {
+            // eslint-disable-next-line no-unsafe-finally
+            throw error;
+          }
+        }
+        throw error;
+      } finally {
+        if (this._servingForeverFut === forever) this._servingForeverFut = null;
+      }
+    }, { name: 'Server.serveForever' });
+  }
+
+  /**
+   * Stops listening: the listening sockets close; connections already accepted
+   * stay open (see `closeClients()`). Idempotent.
+   */
+  close(): void {
+    const listeners = this._listeners;
+    if (listeners === null) return;
+    this._listeners = null;
+    this._serving = false;
+    for (const listener of listeners) {
+      listener.off('connection', this._onConnection);
+      listener.close();
+    }
+    // As closing a listening socket resets its unaccepted backlog.
+    for (const sock of this._held) sock.resetAndDestroy();
+    this._held = [];
+    const forever = this._servingForeverFut;
+    this._servingForeverFut = null;
+    if (forever !== null && !forever.done()) forever.cancel();
+    if (this._activeCount === 0) this._wakeup();
+  }
+
+  /** Calls `close()` on every open connection's transport. */
+  closeClients(): void {
+    for (const transport of [...this._clients]) transport.close();
+  }
+
+  /** Calls `abort()` on every open connection's transport. */
+  abortClients(): void {
+    for (const transport of [...this._clients]) (transport as StreamTransport).abort();
+  }
+
+  /**
+   * Resolves once the server is closed AND every connection it accepted has
+   * closed (Python 3.12+). Before `close()` it keeps waiting; after that
+   * point has been reached, it resolves at once.
+   */
+  waitClosed(): Future<void> {
+    const waiter = this._loop.createFuture<void>();
+    if (this._waiters === null) waiter.setResult(undefined);
+    else this._waiters.push(waiter);
+    return waiter;
+  }
+
+  /** `await using server = ...`: closes and waits for `waitClosed()`. */
+  [Symbol.asyncDispose](): Future<void> {
+    this.close();
+    return this.waitClosed();
+  }
+
+  /** @internal A transport for an accepted connection was created. */
+  _attach(transport: BaseTransport): void {
+    this._activeCount++;
+    this._clients.add(transport);
+  }
+
+  /** @internal That transport's connectionLost ran. */
+  _detach(transport: BaseTransport): void {
+    this._activeCount--;
+    this._clients.delete(transport);
+    if (this._activeCount === 0 && this._listeners === null) this._wakeup();
+  }
+
+  /** @internal */
+  _startServing(): void {
+    if (this._serving || this._listeners === null) return;
+    this._serving = true;
+    const held = this._held;
+    this._held = [];
+    for (const sock of held) this._loop.callSoon(this._accept, sock);
+  }
+
+  private _wakeup(): void {
+    const waiters = this._waiters;
+    this._waiters = null;
+    if (waiters === null) return;
+    for (const waiter of waiters) if (!waiter.done()) waiter.setResult(undefined);
+  }
+
+  private readonly _onConnection = (sock: net.Socket): void => {
+    if (this._listeners === null || this._loop.isClosed()) {
+      sock.destroy();
+      return;
+    }
+    if (!this._serving) {
+      sock.on('error', noop); // held, not yet ours: a reset must not crash
+      this._held.push(sock);
+      return;
+    }
+    this._loop.callSoon(this._accept, sock);
+  };
+
+  private readonly _onListenerError = (error: Error): void => {
+    if (this._loop.isClosed()) return;
+    this._loop.callExceptionHandler({ message: 'socket.accept() failed', exception: error, socket: this });
+  };
+
+  /** A loop callback (asyncio's `_accept_connection2`): protocol, transport, wait for connectionMade. */
+  private readonly _accept = (sock: net.Socket): void => {
+    if (sock.destroyed) return;
+    sock.off('error', noop);
+    let protocol: BaseProtocolLike<never>;
+    try {
+      protocol = this._protocolFactory();
+      if (protocol === null || typeof protocol !== 'object') {
+        throw new TypeError(`protocolFactory() must return a protocol object, got ${describeArg(protocol)}`);
+      }
+    } catch (exception) {
+      sock.destroy();
+      this._loop.callExceptionHandler({ message: 'Error on transport creation for incoming connection', exception, socket: sock });
+      return;
+    }
+    const waiter = this._loop.createFuture<void>();
+    const extra: Record<string, unknown> = {};
+    if (this._unix !== null) {
+      extra.sockname = this._unix.path;
+      extra.peername = '';
+    }
+    let transport: StreamTransport;
+    try {
+      transport = wrapSocket(this._loop, sock, protocol, { waiter, server: this, extra });
+    } catch (exception) {
+      sock.destroy();
+      this._loop.callExceptionHandler({ message: 'Error on transport creation for incoming connection', exception, socket: sock, protocol });
+      return;
+    }
+    waiter.addDoneCallback((w) => {
+      if (w.cancelled() || w.exception() === undefined || w.exception() === null) return;
+      this._loop.callExceptionHandler({
+        message: 'Error on transport creation for incoming connection',
+        exception: w.exception(),
+        protocol,
+        transport,
+      });
+      transport.close();
+    });
+  };
+
+  toString(): string {
+    const socks = this.sockets.map((s) => s.toString()).join(', ');
+    return `<Server sockets=(${socks})>`;
+  }
+}
+
+function noop(): void {}
+
+/** Validates the options shared by createServer and createUnixServer; returns the backlog. */
+export function checkServerOptions(options: unknown, method: string): number {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`${method}(): options must be an object such as { backlog: 100 }, got ${describeArg(options)}`);
+  }
+  const o = options as CreateServerOptions;
+  if (o.ssl !== undefined && o.ssl !== null && o.ssl !== false) {
+    throw new TypeError(`${method}(): ssl is not supported by this version of @aioloop/net`);
+  }
+  if (o.sslHandshakeTimeout !== undefined && o.sslHandshakeTimeout !== null) {
+    throw new TypeError(`${method}(): sslHandshakeTimeout is only meaningful with ssl`);
+  }
+  if (o.sslShutdownTimeout !== undefined && o.sslShutdownTimeout !== null) {
+    throw new TypeError(`${method}(): sslShutdownTimeout is only meaningful with ssl`);
+  }
+  const backlog = o.backlog ?? DEFAULT_BACKLOG;
+  if (typeof backlog !== 'number' || !Number.isInteger(backlog) || backlog < 0) {
+    throw new TypeError(`${method}(): backlog must be a whole number >= 0, got ${describeArg(o.backlog)}`);
+  }
+  if (o.startServing !== undefined && typeof o.startServing !== 'boolean') {
+    throw new TypeError(`${method}(): startServing must be a boolean, got ${describeArg(o.startServing)}`);
+  }
+  return backlog;
+}
+
+/** Whether this Node can set SO_REUSEPORT on a TCP server (Node 22.12+ / 23.1+). */
+export function reusePortSupported(): boolean {
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
+}
+
+/** Turns a socket given as `sock` into a Node server (not yet listening if it was only a handle). */
+function serverFromSock(sock: ServerSockLike, method: string, keepAlive: boolean): { server: net.Server; listen: net.ListenOptions | null } {
+  if (sock instanceof net.Server) return { server: sock, listen: null };
+  const fd = typeof sock === 'number' ? sock : sock !== null && typeof sock === 'object' && typeof (sock as { fd?: unknown }).fd === 'number' ? (sock as { fd: number }).fd : undefined;
+  if (fd === undefined || !Number.isInteger(fd) || fd < 0) {
+    throw new TypeError(`${method}(): sock must be a net.Server, a listening handle { fd } or a file descriptor number, got ${describeArg(sock)}`);
+  }
+  return { server: net.createServer({ allowHalfOpen: true, pauseOnConnect: true, keepAlive }), listen: { fd } as net.ListenOptions };
+}
+
+/** Starts `server` listening and waits for 'listening' or the error. */
+export function listen(loop: EventLoop, server: net.Server, options: net.ListenOptions): Future<void> {
+  return wrapFuture(
+    new Promise<void>((resolve, reject) => {
+      const onError = (error: Error): void => {
+        server.off('listening', onListening);
+        reject(error);
+      };
+      const onListening = (): void => {
+        server.off('error', onError);
+        resolve();
+      };
+      server.once('error', onError);
+      server.once('listening', onListening);
+      server.listen(options);
+    }),
+    loop,
+  );
+}
+
+/** Makes the asyncio-style bind error (keeping Node's code/errno). */
+function bindError(error: unknown, address: readonly unknown[] | string): Error {
+  if (!(error instanceof Error)) return new Error(String(error));
+  const e = error as NodeJS.ErrnoException;
+  const shown = typeof address === 'string' ? JSON.stringify(address) : `(${address.map((v) => JSON.stringify(v)).join(', ')})`;
+  const reason = e.code === 'EADDRINUSE' ? 'address already in use' : e.code === 'EADDRNOTAVAIL' ? 'cannot assign requested address' : e.code === 'EACCES' ? 'permission denied' : e.message;
+  const wrapped = new Error(`error while attempting to bind on address ${shown}: ${reason}`, { cause: error }) as NodeJS.ErrnoException;
+  wrapped.code = e.code;
+  wrapped.errno = e.errno;
+  wrapped.syscall = e.syscall;
+  return wrapped;
+}
+
+/**
+ * asyncio's `loop.create_server(protocol_factory, host, port, ...)`: binds
+ * every address `host` resolves to (with AI_PASSIVE; a null or '' host means
+ * all interfaces, IPv4 and IPv6 each on its own socket, IPv6 with
+ * IPV6_V6ONLY; an array binds each host), then starts serving unless
+ * `startServing: false`. Resolves to the {@link Server}. If any bind fails,
+ * every socket bound so far is closed and the error (Node's `code` kept,
+ * asyncio's message) rejects.
+ */
+export function createServer(
+  loop: EventLoop,
+  protocolFactory: ProtocolFactory<BaseProtocolLike<never>>,
+  host: string | readonly string[] | null | undefined,
+  port: PortLike,
+  options: CreateServerOptions = {},
+): Task<Server> {
+  const method = 'createServer';
+  checkFactory(protocolFactory, method);
+  const backlog = checkServerOptions(options, method);
+  const reuseAddress = options.reuseAddress;
+  if (reuseAddress !== undefined && reuseAddress !== null && typeof reuseAddress !== 'boolean') {
+    throw new TypeError(`${method}(): reuseAddress must be a boolean, got ${describeArg(reuseAddress)}`);
+  }
+  if (reuseAddress === false) {
+    throw new RangeError(`${method}(): reuseAddress: false is not supported: Node (libuv) always sets SO_REUSEADDR on listening TCP sockets`);
+  }
+  const reusePort = options.reusePort ?? false;
+  if (typeof reusePort !== 'boolean') throw new TypeError(`${method}(): reusePort must be a boolean, got ${describeArg(reusePort)}`);
+  if (reusePort && !reusePortSupported()) {
+    throw new RangeError(`${method}(): reusePort needs Node 22.12 or newer (net.Server listen({ reusePort })); this is Node ${process.versions.node}`);
+  }
+  const keepAlive = options.keepAlive ?? false;
+  if (typeof keepAlive !== 'boolean') throw new TypeError(`${method}(): keepAlive must be a boolean, got ${describeArg(keepAlive)}`);
+  const sock = options.sock ?? null;
+  const hasHostPort = (host !== null && host !== undefined) || (port !== null && port !== undefined);
+  if (sock !== null && hasHostPort) throw new TypeError(`${method}(): host/port and sock can not be specified at the same time`);
+  if (sock === null && !hasHostPort) throw new TypeError(`${method}(): Neither host/port nor sock were specified`);
+  let hosts: (string | null)[];
+  if (host === null || host === undefined || host === '') hosts = [null];
+  else if (typeof host === 'string') hosts = [host];
+  else if (Array.isArray(host) && host.every((h) => typeof h === 'string')) hosts = host.map((h) => (h === '' ? null : h));
+  else throw new TypeError(`${method}(): host must be a string, an array of strings, '' or null (all interfaces), got ${describeArg(host)}`);
+  const family = options.family ?? AF_UNSPEC;
+  const flags = options.flags ?? 0;
+  const startServing = options.startServing ?? true;
+  const serverOptions: net.ServerOpts = { allowHalfOpen: true, pauseOnConnect: true, keepAlive };
+
+  return loop.createTask(async () => {
+    const listeners: net.Server[] = [];
+    try {
+      if (sock !== null) {
+        const { server, listen: listenOptions } = serverFromSock(sock, method, keepAlive);
+        listeners.push(server);
+        if (listenOptions !== null) await listen(loop, server, { ...listenOptions, backlog });
+        else if (!server.listening) {
+          throw new TypeError(`${method}(): the net.Server given as sock must already be listening (call server.listen() first)`);
+        }
+      } else {
+        const infos: AddrInfo[] = [];
+        const seen = new Set<string>();
+        for (const h of hosts) {
+          const found = await wrapFuture(getaddrinfo(h, port, { family, type: SOCK_STREAM, flags: flags | AI_PASSIVE }), loop);
+          for (const info of found) {
+            const key = JSON.stringify([info[0], info[4]]);
+            if (!seen.has(key)) {
+              seen.add(key);
+              infos.push(info);
+            }
+          }
+        }
+        if (infos.length === 0) throw new Error('getaddrinfo() returned empty list');
+        for (const info of infos) {
+          const sa = info[4];
+          const server = net.createServer(serverOptions);
+          listeners.push(server);
+          const listenOptions: net.ListenOptions & { reusePort?: boolean } = { host: sa[0], port: sa[1], backlog, ipv6Only: info[0] === AF_INET6 };
+          if (reusePort) listenOptions.reusePort = true;
+          try {
+            await listen(loop, server, listenOptions);
+          } catch (error) {
+            throw bindError(error, sa);
+          }
+        }
+      }
+    } catch (error) {
+      for (const l of listeners) if (l.listening && !(sock instanceof net.Server && l === sock)) l.close();
+      throw error;
+    }
+    const server = new Server(loop, listeners, protocolFactory);
+    if (startServing) {
+      server._startServing();
+      await sleep0(loop);
+    }
+    return server;
+  }, { name: 'createServer' });
+}
+
+/** `await asyncio.sleep(0)`: one loop iteration. */
+export function sleep0(loop: EventLoop): Future<void> {
+  const f = loop.createFuture<void>();
+  loop.callSoon(() => {
+    if (!f.done()) f.setResult(undefined);
+  });
+  return f;
+}

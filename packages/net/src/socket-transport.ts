@@ -1,0 +1,95 @@
+/**
+ * Turning a connected `net.Socket` into an asyncio stream transport: the
+ * shared step of createConnection, createUnixConnection, connectAcceptedSocket
+ * and the servers.
+ */
+import net from 'node:net';
+import {
+  BufferedReadBinding,
+  StreamTransport,
+  type BaseProtocolLike,
+  type EventLoop,
+  type Future,
+  type TransportServer,
+} from '@aioloop/core';
+import { describeArg } from './dns.js';
+import type { ProtocolFactory } from './pipes.js';
+
+/** How {@link wrapSocket} builds the transport. */
+export interface WrapSocketOptions {
+  /** Resolved after `connectionMade` ran. */
+  waiter?: Future<void> | null;
+  /** The server that accepted the socket. */
+  server?: TransportServer | null;
+  /** Extra info (overrides what the transport computes: Unix paths go here). */
+  extra?: Record<string, unknown>;
+  /** The binding the socket was created with (`onread`), for zero-copy BufferedProtocol reads. */
+  onread?: BufferedReadBinding | null;
+}
+
+/** Throws a TypeError unless `factory` is a function (asyncio's protocol_factory). */
+export function checkFactory(factory: unknown, method: string): void {
+  if (typeof factory !== 'function') {
+    throw new TypeError(`${method}(): protocolFactory must be a function returning a protocol (e.g. () => new MyProtocol()), got ${describeArg(factory)}`);
+  }
+}
+
+/** Throws unless `sock` is a connected, live `net.Socket`. */
+export function checkConnectedSocket(sock: unknown, method: string): net.Socket {
+  if (!(sock instanceof net.Socket)) {
+    throw new TypeError(`${method}(): sock must be a connected net.Socket (a SOCK_STREAM socket), got ${describeArg(sock)}`);
+  }
+  if (sock.destroyed || sock.errored) throw new TypeError(`${method}(): sock is already closed (destroyed)`);
+  if (sock.connecting || sock.pending) throw new TypeError(`${method}(): sock is not connected yet`);
+  return sock;
+}
+
+/** Whether `sock` is a TCP socket (not a Unix socket). */
+export function isTcpSocket(sock: net.Socket): boolean {
+  return sock.remoteFamily === 'IPv4' || sock.remoteFamily === 'IPv6';
+}
+
+/**
+ * Wraps a connected socket in a {@link StreamTransport}. TCP sockets get
+ * TCP_NODELAY as asyncio sets it on every TCP transport.
+ */
+export function wrapSocket(loop: EventLoop, sock: net.Socket, protocol: BaseProtocolLike<never>, options: WrapSocketOptions = {}): StreamTransport {
+  if (isTcpSocket(sock)) sock.setNoDelay(true);
+  return new StreamTransport(loop, sock, protocol, {
+    waiter: options.waiter ?? null,
+    server: options.server ?? null,
+    extra: options.extra ?? {},
+    onread: options.onread ?? null,
+  });
+}
+
+/**
+ * The common tail of every client method: build the protocol, wrap the socket,
+ * wait for `connectionMade`, return `[transport, protocol]`. If the factory or
+ * `connectionMade` throws (or the waiting task is cancelled), the socket is
+ * closed and the error propagates, as asyncio's `_create_connection_transport`.
+ */
+export async function makeClientTransport<P extends BaseProtocolLike<never>>(
+  loop: EventLoop,
+  sock: net.Socket,
+  protocolFactory: ProtocolFactory<P>,
+  extra: Record<string, unknown>,
+  onread: BufferedReadBinding | null,
+): Promise<[StreamTransport, P]> {
+  let protocol: P;
+  try {
+    protocol = protocolFactory();
+  } catch (error) {
+    sock.destroy();
+    throw error;
+  }
+  const waiter = loop.createFuture<void>();
+  const transport = wrapSocket(loop, sock, protocol, { waiter, extra, onread });
+  try {
+    await waiter;
+  } catch (error) {
+    transport.close();
+    throw error;
+  }
+  return [transport, protocol];
+}

@@ -1,0 +1,300 @@
+/**
+ * Unix stream sockets: asyncio's `loop.create_unix_server` and
+ * `loop.create_unix_connection`, plus `connect_accepted_socket` and
+ * `create_connection` (which share the client-side transport building).
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import {
+  BufferedReadBinding,
+  wrapFuture,
+  type BaseProtocolLike,
+  type EventLoop,
+  type StreamTransport,
+  type Task,
+} from '@aioloop/core';
+import { connectSocket, type ConnectSocketOptions } from './connect.js';
+import { describeArg, type PortLike } from './dns.js';
+import type { ProtocolFactory } from './pipes.js';
+import { checkServerOptions, listen, Server, sleep0, type ServerSockLike } from './server.js';
+import { checkConnectedSocket, checkFactory, makeClientTransport } from './socket-transport.js';
+
+/** Options of {@link createUnixServer} (asyncio's `create_unix_server` keywords). */
+export interface CreateUnixServerOptions {
+  /** An existing Unix server socket instead of `path`: a listening net.Server, `{ fd }` or an fd. */
+  sock?: ServerSockLike | null;
+  /** The listen() backlog (default 100). */
+  backlog?: number;
+  /** TLS: not supported by this version (throws). */
+  ssl?: unknown;
+  /** TLS only. */
+  sslHandshakeTimeout?: number | null;
+  /** TLS only. */
+  sslShutdownTimeout?: number | null;
+  /** Start accepting at once (default true). */
+  startServing?: boolean;
+  /** Remove the socket file when the server closes (default true, Python 3.13). */
+  cleanupSocket?: boolean;
+}
+
+/** Options of {@link createUnixConnection}. */
+export interface CreateUnixConnectionOptions {
+  /** An already-connected Unix `net.Socket` instead of `path`. */
+  sock?: net.Socket | null;
+  /** TLS: not supported by this version (throws). */
+  ssl?: unknown;
+  /** TLS only. */
+  serverHostname?: string | null;
+  /** TLS only. */
+  sslHandshakeTimeout?: number | null;
+  /** TLS only. */
+  sslShutdownTimeout?: number | null;
+}
+
+/** Options of {@link createConnection}: connectSocket's (family, localAddr, happyEyeballsDelay, ...) plus TLS keywords. */
+export interface CreateConnectionOptions extends Omit<ConnectSocketOptions, 'onread'> {
+  /** TLS: not supported by this version (throws). */
+  ssl?: unknown;
+  /** TLS only. */
+  serverHostname?: string | null;
+  /** TLS only. */
+  sslHandshakeTimeout?: number | null;
+  /** TLS only. */
+  sslShutdownTimeout?: number | null;
+}
+
+/** Options of {@link connectAcceptedSocket}. */
+export interface ConnectAcceptedSocketOptions {
+  /** TLS: not supported by this version (throws). */
+  ssl?: unknown;
+  /** TLS only. */
+  sslHandshakeTimeout?: number | null;
+  /** TLS only. */
+  sslShutdownTimeout?: number | null;
+}
+
+function checkTlsOptions(options: unknown, method: string, client: boolean): void {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`${method}(): options must be an object, got ${describeArg(options)}`);
+  }
+  const o = options as CreateConnectionOptions;
+  if (o.ssl !== undefined && o.ssl !== null && o.ssl !== false) {
+    throw new TypeError(`${method}(): ssl is not supported by this version of @aioloop/net`);
+  }
+  if (client && o.serverHostname !== undefined && o.serverHostname !== null) {
+    throw new TypeError(`${method}(): serverHostname is only meaningful with ssl`);
+  }
+  if (o.sslHandshakeTimeout !== undefined && o.sslHandshakeTimeout !== null) {
+    throw new TypeError(`${method}(): sslHandshakeTimeout is only meaningful with ssl`);
+  }
+  if (o.sslShutdownTimeout !== undefined && o.sslShutdownTimeout !== null) {
+    throw new TypeError(`${method}(): sslShutdownTimeout is only meaningful with ssl`);
+  }
+}
+
+function isAbstract(path: string): boolean {
+  return path.startsWith('\0');
+}
+
+function checkPath(path: unknown, method: string): string {
+  if (typeof path === 'string' && path.length > 0) return path;
+  if (Buffer.isBuffer(path) && path.length > 0) return path.toString('latin1');
+  throw new TypeError(`${method}(): path must be a non-empty string (a filesystem path, or '\\0name' for a Linux abstract socket), got ${describeArg(path)}`);
+}
+
+function addressInUse(path: string, detail: string): Error {
+  const error = new Error(`Address ${JSON.stringify(path)} is already in use${detail}`) as NodeJS.ErrnoException;
+  error.code = 'EADDRINUSE';
+  error.errno = -98;
+  error.syscall = 'bind';
+  return error;
+}
+
+/**
+ * asyncio's `loop.create_unix_server(protocol_factory, path, ...)`. An existing
+ * socket file at `path` (a stale one from a previous run) is removed first; a
+ * path that exists and is not a socket is never touched: the call fails with
+ * EADDRINUSE. A path starting with NUL is a Linux abstract name (no file).
+ * With `cleanupSocket` (default) the file is removed when the server closes.
+ */
+export function createUnixServer(
+  loop: EventLoop,
+  protocolFactory: ProtocolFactory<BaseProtocolLike<never>>,
+  path: string | null | undefined,
+  options: CreateUnixServerOptions = {},
+): Task<Server> {
+  const method = 'createUnixServer';
+  checkFactory(protocolFactory, method);
+  const backlog = checkServerOptions(options, method);
+  const cleanupSocket = options.cleanupSocket ?? true;
+  if (typeof cleanupSocket !== 'boolean') throw new TypeError(`${method}(): cleanupSocket must be a boolean, got ${describeArg(cleanupSocket)}`);
+  const sock = options.sock ?? null;
+  if (sock !== null && path !== null && path !== undefined) throw new TypeError(`${method}(): path and sock can not be specified at the same time`);
+  const startServing = options.startServing ?? true;
+  let checkedPath: string | null = null;
+  if (sock === null) {
+    checkedPath = checkPath(path, method);
+    if (!isAbstract(checkedPath)) {
+      let stat: fs.Stats | undefined;
+      try {
+        stat = fs.lstatSync(checkedPath);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
+      if (stat !== undefined) {
+        if (!stat.isSocket()) throw addressInUse(checkedPath, ' by a file that is not a socket (left untouched)');
+        fs.unlinkSync(checkedPath); // a stale socket file, as asyncio removes it
+      }
+    }
+  } else if (!(sock instanceof net.Server)) {
+    throw new TypeError(`${method}(): sock must be a listening net.Server (a Unix server socket), got ${describeArg(sock)}`);
+  }
+
+  return loop.createTask(async () => {
+    let listener: net.Server;
+    let boundPath: string;
+    if (sock instanceof net.Server) {
+      if (!sock.listening) throw new TypeError(`${method}(): the net.Server given as sock must already be listening`);
+      const address = sock.address();
+      if (typeof address !== 'string') throw new TypeError(`${method}(): sock must be a Unix server socket (it listens on ${describeArg(address)})`);
+      listener = sock;
+      boundPath = address;
+    } else {
+      boundPath = checkedPath as string;
+      listener = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
+      try {
+        await listen(loop, listener, { path: boundPath, backlog });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw addressInUse(boundPath, '');
+        throw error;
+      }
+    }
+    const fileBacked = !isAbstract(boundPath);
+    const server = new Server(loop, [listener], protocolFactory, { path: boundPath });
+    if (fileBacked && !cleanupSocket) {
+      // Node removes the file itself on close; keep it by holding a second link
+      // across the close and putting it back.
+      const keep = `${boundPath}.aioloop-keep-${process.pid}`;
+      const originalClose = listener.close.bind(listener);
+      listener.close = ((callback?: (err?: Error) => void): net.Server => {
+        let linked = false;
+        try {
+          fs.linkSync(boundPath, keep);
+          linked = true;
+        } catch {
+          // the file is gone already: nothing to keep
+        }
+        originalClose(callback);
+        if (linked) {
+          try {
+            fs.renameSync(keep, boundPath);
+          } catch {
+            fs.rmSync(keep, { force: true });
+          }
+        }
+        return listener;
+      }) as typeof listener.close;
+    }
+    if (startServing) {
+      server._startServing();
+      await sleep0(loop);
+    }
+    return server;
+  }, { name: 'createUnixServer' });
+}
+
+/**
+ * asyncio's `loop.create_unix_connection(protocol_factory, path)`: connects
+ * to the Unix socket `path` (or wraps `sock`) and resolves to
+ * `[transport, protocol]` once `connectionMade` ran. Extra info: `peername`
+ * is the path, `sockname` '' (an unnamed client socket), as Python reports.
+ */
+export function createUnixConnection<P extends BaseProtocolLike<never>>(
+  loop: EventLoop,
+  protocolFactory: ProtocolFactory<P>,
+  path: string | null | undefined,
+  options: CreateUnixConnectionOptions = {},
+): Task<[StreamTransport, P]> {
+  const method = 'createUnixConnection';
+  checkFactory(protocolFactory, method);
+  checkTlsOptions(options, method, true);
+  const sock = options.sock ?? null;
+  if (sock !== null) {
+    if (path !== null && path !== undefined) throw new TypeError(`${method}(): path and sock can not be specified at the same time`);
+    const checked = checkConnectedSocket(sock, method);
+    return loop.createTask(() => makeClientTransport(loop, checked, protocolFactory, {}, null), { name: method });
+  }
+  const target = checkPath(path, method);
+  return loop.createTask(async () => {
+    const binding = new BufferedReadBinding();
+    const socket = net.connect({ path: target, allowHalfOpen: true, onread: binding.onread });
+    try {
+      await wrapFuture(
+        new Promise<void>((resolve, reject) => {
+          socket.once('connect', () => {
+            socket.off('error', reject);
+            resolve();
+          });
+          socket.once('error', reject);
+        }),
+        loop,
+      );
+    } catch (error) {
+      socket.destroy();
+      throw error;
+    }
+    return makeClientTransport(loop, socket, protocolFactory, { peername: target, sockname: '' }, binding);
+  }, { name: method });
+}
+
+/**
+ * asyncio's `loop.create_connection(protocol_factory, host, port, ...)`:
+ * connects with `connectSocket` (every address, Happy Eyeballs with
+ * `happyEyeballsDelay`, `localAddr`, `family`, `allErrors`, or an existing
+ * `sock`) and resolves to `[transport, protocol]` once `connectionMade` ran.
+ * The socket is created with Node's `onread` so that a BufferedProtocol
+ * receives straight into its own buffer; a plain Protocol gets a copy per read.
+ */
+export function createConnection<P extends BaseProtocolLike<never>>(
+  loop: EventLoop,
+  protocolFactory: ProtocolFactory<P>,
+  host: string | null | undefined,
+  port: PortLike,
+  options: CreateConnectionOptions = {},
+): Task<[StreamTransport, P]> {
+  const method = 'createConnection';
+  checkFactory(protocolFactory, method);
+  checkTlsOptions(options, method, true);
+  const { ssl: _ssl, serverHostname: _sh, sslHandshakeTimeout: _ht, sslShutdownTimeout: _st, ...connectOptions } = options;
+  const given = connectOptions.sock ?? null;
+  const binding = given === null ? new BufferedReadBinding() : null;
+  const connecting = connectSocket(loop, host, port, binding === null ? connectOptions : { ...connectOptions, onread: binding.onread });
+  return loop.createTask(async () => {
+    let sock: net.Socket;
+    try {
+      sock = await connecting;
+    } catch (error) {
+      connecting.cancel();
+      throw error;
+    }
+    return makeClientTransport(loop, sock, protocolFactory, {}, binding);
+  }, { name: method });
+}
+
+/**
+ * asyncio's `loop.connect_accepted_socket(protocol_factory, sock)`: wraps a
+ * socket accepted elsewhere (a `net.Socket` from a Node server's
+ * 'connection' event) and resolves to `[transport, protocol]`.
+ */
+export function connectAcceptedSocket<P extends BaseProtocolLike<never>>(
+  loop: EventLoop,
+  protocolFactory: ProtocolFactory<P>,
+  sock: net.Socket,
+  options: ConnectAcceptedSocketOptions = {},
+): Task<[StreamTransport, P]> {
+  const method = 'connectAcceptedSocket';
+  checkFactory(protocolFactory, method);
+  checkTlsOptions(options, method, false);
+  const checked = checkConnectedSocket(sock, method);
+  return loop.createTask(() => makeClientTransport(loop, checked, protocolFactory, {}, null), { name: method });
+}

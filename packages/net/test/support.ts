@@ -1,0 +1,127 @@
+/** Shared helpers for @aioloop/net's stream tests (not a test file itself). */
+import { afterEach } from 'vitest';
+import { EventLoop, Protocol, type Future, type Transport } from '@aioloop/core';
+import '../src/index.js';
+
+const loops: EventLoop[] = [];
+const cleanups: (() => void)[] = [];
+
+/** A fresh loop, closed after the test. */
+export function newLoop(): EventLoop {
+  const loop = new EventLoop({ debug: false });
+  loops.push(loop);
+  return loop;
+}
+
+/** Runs `fn` after the current test. */
+export function onCleanup(fn: () => void): void {
+  cleanups.push(fn);
+}
+
+afterEach(async () => {
+  for (const fn of cleanups.splice(0)) {
+    try {
+      fn();
+    } catch {
+      // best effort
+    }
+  }
+  for (const loop of loops.splice(0)) {
+    // A test that failed (or timed out) may leave its loop running: stop it so
+    // the next test can run its own.
+    for (let i = 0; i < 100 && loop.isRunning(); i++) {
+      loop.stop();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    if (!loop.isRunning()) loop.close();
+  }
+});
+
+/** `size` bytes of a repeatable pattern. */
+export function pattern(size: number, seed = 0): Buffer {
+  const b = Buffer.allocUnsafe(size);
+  for (let i = 0; i < size; i++) b[i] = (i * 31 + seed) & 0xff;
+  return b;
+}
+
+/** A future resolved after `seconds` of loop time. */
+export function delay(loop: EventLoop, seconds: number): Future<void> {
+  const f = loop.createFuture<void>();
+  loop.callLater(seconds, () => {
+    if (!f.done()) f.setResult(undefined);
+  });
+  return f;
+}
+
+/** Polls `predicate` every 5 ms of loop time, up to `seconds`. */
+export async function waitFor(loop: EventLoop, predicate: () => boolean, seconds = 10, what = 'condition'): Promise<void> {
+  const end = loop.time() + seconds;
+  while (!predicate()) {
+    if (loop.time() > end) throw new Error(`${what} not reached within ${seconds} s`);
+    await delay(loop, 0.005);
+  }
+}
+
+/** A protocol that records callbacks and data, with futures for the milestones. */
+export class Collector extends Protocol {
+  events: string[] = [];
+  chunks: Buffer[] = [];
+  transport!: Transport;
+  readonly made: Future<void>;
+  readonly lost: Future<Error | null>;
+  readonly eof: Future<void>;
+  /** What eofReceived() returns. */
+  keepOpen = false;
+  lostCount = 0;
+
+  constructor(readonly loop: EventLoop) {
+    super();
+    this.made = loop.createFuture();
+    this.lost = loop.createFuture();
+    this.eof = loop.createFuture();
+  }
+  override connectionMade(transport: Transport): void {
+    this.events.push('made');
+    this.transport = transport;
+    this.made.setResult(undefined);
+  }
+  override dataReceived(data: Buffer): void {
+    if (this.events.at(-1) !== 'data') this.events.push('data');
+    this.chunks.push(data);
+  }
+  override eofReceived(): boolean {
+    this.events.push('eof');
+    if (!this.eof.done()) this.eof.setResult(undefined);
+    return this.keepOpen;
+  }
+  override connectionLost(exc: Error | null): void {
+    this.events.push('lost');
+    this.lostCount++;
+    if (!this.lost.done()) this.lost.setResult(exc);
+  }
+  override pauseWriting(): void {
+    this.events.push('pause');
+  }
+  override resumeWriting(): void {
+    this.events.push('resume');
+  }
+  received(): number {
+    let n = 0;
+    for (const c of this.chunks) n += c.length;
+    return n;
+  }
+  bytes(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+}
+
+/** Echoes every byte back; on EOF closes (after flushing). */
+export class Echo extends Protocol {
+  transport!: Transport;
+  override connectionMade(transport: Transport): void {
+    this.transport = transport;
+  }
+  override dataReceived(data: Buffer): void {
+    this.transport.write(data);
+  }
+}
