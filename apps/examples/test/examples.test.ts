@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { getRunningLoopExample } from '../src/examples/01-get-running-loop.js';
 import { runForeverExample } from '../src/examples/02-run-forever.js';
 import { callLaterExample } from '../src/examples/03-call-later.js';
+import { tcpEchoExample } from '../src/examples/04-tcp-echo.js';
+import { connectExistingSocketExample } from '../src/examples/05-connect-existing-socket.js';
 
 /** A loop whose clock jumps to the next timer when idle, so seconds pass instantly. */
 class VirtualClockLoop extends EventLoop {
@@ -47,5 +49,18 @@ describe('examples from the asyncio low-level API index', () => {
     expect(lines).toHaveLength(5);
     expect(lines.every((l) => !Number.isNaN(Date.parse(l)))).toBe(true);
     expect(ticks.map((t) => t - ticks[0]!)).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('4: the TCP echo client and server exchange one message over 127.0.0.1', async () => {
+    const lines = await collect(tcpEchoExample);
+    expect(lines[0]).toMatch(/^server: connection from \["127\.0\.0\.1",\d+\]$/);
+    expect(lines).toContain('client: data sent: "Hello World!"');
+    expect(lines).toContain('server: data received: "Hello World!"');
+    expect(lines).toContain('client: data received: "Hello World!"');
+    expect(lines[lines.length - 1]).toBe('client: the server closed the connection');
+  });
+
+  it('5: createConnection({ sock }) receives data on an existing socket', async () => {
+    expect(await collect(connectExistingSocketExample)).toEqual(['Received: abc']);
   });
 });
