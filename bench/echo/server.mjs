@@ -45,9 +45,9 @@ async function startAioloop(buffered) {
     }
   }
 
-  // Every connection reads into one shared 64 KiB buffer: bufferUpdated()
-  // consumes the bytes at once (transport.write copies them), so no
-  // per-connection receive buffer is needed.
+  // Every connection reads into one shared 64 KiB buffer. transport.write()
+  // keeps a reference to what it is given (as asyncio 3.12+), so the echo
+  // copies the bytes out before the shared buffer is read into again.
   const shared = Buffer.allocUnsafe(64 * 1024);
   class BufferedEcho extends BufferedProtocol {
     connectionMade(transport) {
@@ -58,7 +58,7 @@ async function startAioloop(buffered) {
       return shared;
     }
     bufferUpdated(nbytes) {
-      this.transport.write(shared.subarray(0, nbytes));
+      this.transport.write(Buffer.from(shared.subarray(0, nbytes)));
     }
     connectionLost() {
       connections--;

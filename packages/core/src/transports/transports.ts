@@ -42,7 +42,11 @@ export interface WriteTransport extends BaseTransport {
   getWriteBufferSize(): number;
   /** `[low, high]` water marks. */
   getWriteBufferLimits(): [low: number, high: number];
-  /** Queues `data`; never blocks and never loses queued data. */
+  /**
+   * Queues `data`; never blocks and never loses queued data. Like asyncio 3.12+
+   * and uvloop, the transport keeps a reference to `data` (no copy) until it is
+   * sent: do not modify the buffer after passing it.
+   */
   write(data: BytesLike): void;
   /** Writes each item in order. */
   writelines(list: Iterable<BytesLike>): void;

@@ -437,7 +437,11 @@ export abstract class StreamTransportBase {
     return this._writable.writableLength;
   }
 
-  /** @internal write(): validates, copies (the caller may reuse its buffer, as with asyncio) and hands to Node. */
+  /**
+   * @internal write(): validates and hands the caller's bytes to Node without a
+   * copy, as asyncio 3.12+ (and uvloop) keep a reference to the written
+   * buffer: the caller must not change it until it has been flushed.
+   */
   _write(data: BytesLike): void {
     const bytes = toBytes(data, 'write');
     if (this._kind === 'socket') {
@@ -454,7 +458,7 @@ export abstract class StreamTransportBase {
         return;
       }
     }
-    (this._writable as Writable).write(Buffer.from(bytes), this._afterWrite);
+    (this._writable as Writable).write(bytes, this._afterWrite);
     this._flow.maybePause();
   }
 
