@@ -1,23 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   CancelledError,
-  EventLoop,
   Future,
   InvalidStateError,
   isFuture,
   wrapFuture,
   type ExceptionContext,
 } from '../src/index.js';
+import { newLoop } from './support.js';
 
-const loops: EventLoop[] = [];
-function newLoop(): EventLoop {
-  const loop = new EventLoop({ debug: false });
-  loops.push(loop);
-  return loop;
-}
-afterEach(() => {
-  for (const loop of loops.splice(0)) if (!loop.isRunning()) loop.close();
-});
 
 describe('Future state', () => {
   it('starts pending and takes exactly one outcome', () => {

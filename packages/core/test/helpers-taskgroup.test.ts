@@ -1,15 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { CancelledError, EventLoop, RuntimeError, TASK_GROUP_ERROR_MESSAGE, TaskGroup, currentTask, sleep, type Task } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { CancelledError, RuntimeError, TASK_GROUP_ERROR_MESSAGE, TaskGroup, currentTask, sleep, type Task } from '../src/index.js';
+import { newLoop } from './support.js';
 
-const loops: EventLoop[] = [];
-function newLoop(): EventLoop {
-  const loop = new EventLoop({ debug: false });
-  loops.push(loop);
-  return loop;
-}
-afterEach(() => {
-  for (const loop of loops.splice(0)) if (!loop.isRunning()) loop.close();
-});
 
 /** The error `p` rejects with; fails the test if it resolves. */
 async function caught(p: PromiseLike<unknown>): Promise<unknown> {

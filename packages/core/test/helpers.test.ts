@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   ALL_COMPLETED,
   CancelledError,
@@ -15,16 +15,8 @@ import {
   wait,
   wrapFuture,
 } from '../src/index.js';
+import { newLoop } from './support.js';
 
-const loops: EventLoop[] = [];
-function newLoop(): EventLoop {
-  const loop = new EventLoop({ debug: false });
-  loops.push(loop);
-  return loop;
-}
-afterEach(() => {
-  for (const loop of loops.splice(0)) if (!loop.isRunning()) loop.close();
-});
 
 /** The error `p` rejects with; fails the test if it resolves. */
 async function caught(p: PromiseLike<unknown>): Promise<unknown> {

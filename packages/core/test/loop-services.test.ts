@@ -1,18 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import ts from 'typescript';
-import { afterEach, describe, expect, it } from 'vitest';
-import { EventLoop, ThreadPoolExecutor, isFuture, sleep, type Executor } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { ThreadPoolExecutor, isFuture, sleep, type Executor } from '../src/index.js';
+import { newLoop } from './support.js';
 
-const loops: EventLoop[] = [];
-function newLoop(): EventLoop {
-  const loop = new EventLoop({ debug: false });
-  loops.push(loop);
-  return loop;
-}
-afterEach(() => {
-  for (const loop of loops.splice(0)) if (!loop.isRunning()) loop.close();
-});
 
 describe('runInExecutor', () => {
   it('runs a function on the default worker-thread pool and returns a Future of its result', async () => {

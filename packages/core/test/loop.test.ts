@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   EventLoop,
   MissingPackageError,
@@ -6,16 +6,8 @@ import {
   getRunningLoop,
   type ExceptionContext,
 } from '../src/index.js';
+import { newLoop } from './support.js';
 
-const loops: EventLoop[] = [];
-function newLoop(): EventLoop {
-  const loop = new EventLoop({ debug: false });
-  loops.push(loop);
-  return loop;
-}
-afterEach(() => {
-  for (const loop of loops.splice(0)) if (!loop.isRunning()) loop.close();
-});
 
 /** Runs until `loop.stop()` or at most `ms` of real time. */
 async function runBriefly(loop: EventLoop, seconds = 0.05): Promise<void> {

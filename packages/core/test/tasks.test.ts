@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   CancelledError,
   EventLoop,
@@ -11,16 +11,8 @@ import {
   type TaskFunction,
   type TaskOptions,
 } from '../src/index.js';
+import { newLoop } from './support.js';
 
-const loops: EventLoop[] = [];
-function newLoop(): EventLoop {
-  const loop = new EventLoop({ debug: false });
-  loops.push(loop);
-  return loop;
-}
-afterEach(() => {
-  for (const loop of loops.splice(0)) if (!loop.isRunning()) loop.close();
-});
 
 describe('task start', () => {
   it('starts on the loop in a later iteration, never synchronously', async () => {
