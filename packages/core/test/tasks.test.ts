@@ -295,6 +295,28 @@ describe('task cancellation', () => {
     expect(task.cancelled()).toBe(false);
   });
 
+  it('a cancel that arrives after the awaited future completed, before the task resumed, is delivered at that await', async () => {
+    const loop = newLoop();
+    const fut = loop.createFuture<number>();
+    const seen: string[] = [];
+    const task = loop.createTask(async () => {
+      try {
+        const v = await fut;
+        seen.push(`resumed with ${v}`);
+      } catch (e) {
+        seen.push(e instanceof CancelledError ? `cancelled: ${e.message}` : 'other');
+        return 'handled';
+      }
+      return 'not cancelled';
+    });
+    loop.callLater(0.002, () => {
+      fut.setResult(1); // the task's wakeup is now queued...
+      task.cancel('late'); // ...and the cancel comes before it runs
+    });
+    expect(await loop.runUntilComplete(task)).toBe('handled');
+    expect(seen).toEqual(['cancelled: late']);
+  });
+
   it('a task that cancels itself is cancelled at its next await', async () => {
     const loop = newLoop();
     let reached = false;

@@ -207,10 +207,15 @@ export class Future<T> implements PromiseLike<T> {
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
     return new Promise<R1 | R2>((resolve, reject) => {
-      const settle = (): void => {
+      const settle = (cancelledTask?: Task<unknown>): void => {
         let value: unknown;
         let failed = false;
-        if (this._state === CANCELLED) {
+        if (cancelledTask !== undefined) {
+          // The task was cancelled after this future completed but before it
+          // resumed: as asyncio's Task.__step, it gets CancelledError here.
+          value = new CancelledError(cancelledTask._cancelMessage);
+          failed = true;
+        } else if (this._state === CANCELLED) {
           value = this._makeCancelledError();
           failed = true;
         } else if (this._hasException) {
@@ -232,7 +237,7 @@ export class Future<T> implements PromiseLike<T> {
       };
       if (this._state !== PENDING) {
         // Awaiting a done future does not yield to the loop (as in asyncio).
-        queueMicrotask(settle);
+        queueMicrotask(() => settle());
         return;
       }
       const running = _getRunningLoop();
@@ -253,8 +258,15 @@ export class Future<T> implements PromiseLike<T> {
       }
       const loop = this._loop;
       (this._callbacks ??= []).push(() => {
-        if (task !== null && task._futWaiter === this) task._futWaiter = null;
         loop._enterStep(task);
+        if (task !== null) {
+          if (task._futWaiter === this) task._futWaiter = null;
+          if (task._mustCancel) {
+            task._mustCancel = false;
+            settle(task);
+            return;
+          }
+        }
         settle();
       });
       if (stepping) {
