@@ -5,6 +5,8 @@ import { runForeverExample } from '../src/examples/02-run-forever.js';
 import { callLaterExample } from '../src/examples/03-call-later.js';
 import { tcpEchoExample } from '../src/examples/04-tcp-echo.js';
 import { connectExistingSocketExample } from '../src/examples/05-connect-existing-socket.js';
+import { signalHandlerExample } from '../src/examples/07-signal-handler.js';
+import { subprocessExecExample } from '../src/examples/08-subprocess-exec.js';
 
 /** A loop whose clock jumps to the next timer when idle, so seconds pass instantly. */
 class VirtualClockLoop extends EventLoop {
@@ -62,5 +64,20 @@ describe('examples from the asyncio low-level API index', () => {
 
   it('5: createConnection({ sock }) receives data on an existing socket', async () => {
     expect(await collect(connectExistingSocketExample)).toEqual(['Received: abc']);
+  });
+
+  it('7: a real SIGTERM reaches the handler, which stops the loop', async () => {
+    const lines = await collect((out) => signalHandlerExample(out, 0.05));
+    expect(lines[0]).toMatch(new RegExp(`^pid ${process.pid}: send SIGINT or SIGTERM`));
+    expect(lines[1]).toBe('got signal SIGTERM: exit');
+    expect(lines).toHaveLength(2);
+    expect(process.listenerCount('SIGTERM')).toBe(0); // close() removed the handler
+  });
+
+  it('8: subprocessExec() collects the output of a real child process', async () => {
+    const lines = await collect(subprocessExecExample);
+    expect(lines).toHaveLength(1);
+    const stamp = lines[0]!.replace('Current date: ', '');
+    expect(Math.abs(Date.parse(stamp) - Date.now())).toBeLessThan(30_000);
   });
 });
