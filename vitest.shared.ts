@@ -11,10 +11,14 @@ const packages = ['core', 'net', 'subprocess', 'signals', 'policy', 'testing'];
 export function packageTestConfig(overrides: { pool?: 'forks' | 'threads'; testTimeout?: number } = {}): ViteUserConfig {
   return defineConfig({
     resolve: {
-      alias: packages.map((name) => ({
-        find: new RegExp(`^@aioloop/${name}$`),
-        replacement: `${root}packages/${name}/src/index.ts`,
-      })),
+      alias: [
+        ...packages.map((name) => ({
+          find: new RegExp(`^@aioloop/${name}$`),
+          replacement: `${root}packages/${name}/src/index.ts`,
+        })),
+        // Subpath entry points (package.json "exports" beyond ".").
+        { find: /^@aioloop\/testing\/conformance$/, replacement: `${root}packages/testing/src/conformance.ts` },
+      ],
     },
     test: {
       include: ['test/**/*.test.ts'],

@@ -1,0 +1,95 @@
+/**
+ * @aioloop/net's transports against the asyncio transport contract of
+ * @aioloop/testing's conformance kit (real sockets on 127.0.0.1, ::1 and a Unix
+ * socket in a temporary directory).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BaseProtocolLike, EventLoop, Transport } from '@aioloop/core';
+import '../src/index.js';
+
+// The kit lives in @aioloop/testing, which this package does not depend on: it
+// is loaded from its sources at run time and typed here with the part used.
+interface RecordingLike extends BaseProtocolLike<never> {
+  connectionMade(transport: Transport): void;
+}
+interface StreamPairContext {
+  loop: EventLoop;
+  clientProtocol: () => RecordingLike;
+  serverProtocol: () => RecordingLike;
+}
+interface StreamPairHandle {
+  client: Transport;
+  server: Transport;
+  cleanup?: () => void | Promise<void>;
+}
+interface ConformanceKit {
+  describeTransportConformance(name: string, makePair: (ctx: StreamPairContext) => Promise<StreamPairHandle>): void;
+}
+const kitModule: string = new URL('../../testing/src/conformance.ts', import.meta.url).pathname;
+const { describeTransportConformance } = (await import(/* @vite-ignore */ kitModule)) as ConformanceKit;
+
+async function tcpPair(ctx: StreamPairContext, host: string): Promise<StreamPairHandle> {
+  const { loop } = ctx;
+  let serverTransport: Transport | null = null;
+  const accepted = loop.createFuture<void>();
+  const server = await loop.createServer(
+    () => {
+      const protocol = ctx.serverProtocol();
+      const made = protocol.connectionMade.bind(protocol);
+      protocol.connectionMade = (transport: Transport) => {
+        made(transport);
+        serverTransport = transport;
+        if (!accepted.done()) accepted.setResult(undefined);
+      };
+      return protocol;
+    },
+    host,
+    0,
+  );
+  const port = (server.sockets[0]?.getsockname() as [string, number])[1];
+  const [client] = await loop.createConnection(ctx.clientProtocol, host, port);
+  await accepted;
+  return {
+    client,
+    server: serverTransport as unknown as Transport,
+    cleanup: async () => {
+      server.close();
+      await server.waitClosed();
+    },
+  };
+}
+
+describeTransportConformance('TCP over 127.0.0.1', (ctx) => tcpPair(ctx, '127.0.0.1'));
+
+describeTransportConformance('TCP over ::1', (ctx) => tcpPair(ctx, '::1'));
+
+describeTransportConformance('Unix socket', async (ctx) => {
+  const { loop } = ctx;
+  const dir = mkdtempSync(join(tmpdir(), 'aioloop-conformance-'));
+  const path = join(dir, 'sock');
+  let serverTransport: Transport | null = null;
+  const accepted = loop.createFuture<void>();
+  const server = await loop.createUnixServer(() => {
+    const protocol = ctx.serverProtocol();
+    const made = protocol.connectionMade.bind(protocol);
+    protocol.connectionMade = (transport: Transport) => {
+      made(transport);
+      serverTransport = transport;
+      if (!accepted.done()) accepted.setResult(undefined);
+    };
+    return protocol;
+  }, path);
+  const [client] = await loop.createUnixConnection(ctx.clientProtocol, path);
+  await accepted;
+  return {
+    client,
+    server: serverTransport as unknown as Transport,
+    cleanup: async () => {
+      server.close();
+      await server.waitClosed();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});

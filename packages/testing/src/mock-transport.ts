@@ -1,0 +1,292 @@
+import {
+  RuntimeError,
+  WriteFlowControl,
+  isBufferedProtocol,
+  toBytes,
+  type BaseProtocolLike,
+  type BufferedProtocolLike,
+  type BytesLike,
+  type EventLoop,
+  type ProtocolLike,
+  type Transport,
+} from '@aioloop/core';
+import { describeValue } from './describe.js';
+import { runningLoopOrNull } from './internals.js';
+
+/** The transport methods a {@link MockTransport} records. */
+export type MockTransportMethod =
+  | 'write'
+  | 'writeEof'
+  | 'close'
+  | 'abort'
+  | 'pauseReading'
+  | 'resumeReading'
+  | 'setProtocol'
+  | 'setWriteBufferLimits';
+
+/** One recorded call on a {@link MockTransport}. */
+export interface MockTransportCall {
+  /** The method called. */
+  readonly method: MockTransportMethod;
+  /** `write`: a copy of the bytes. */
+  readonly data?: Buffer;
+  /** The loop time of the call (NaN if no loop was running). */
+  readonly time: number;
+}
+
+/** Options of a {@link MockTransport}. */
+export interface MockTransportOptions {
+  /** The protocol; `connect()` calls its `connectionMade` (default: none until `setProtocol` or `connect`). */
+  protocol?: ProtocolLike | BufferedProtocolLike;
+  /** The loop for time stamps and for reporting protocol errors (default: the running loop). */
+  loop?: EventLoop;
+  /** What `getExtraInfo` answers, by key (`'peername'`, `'sockname'`, ...). */
+  extra?: Readonly<Record<string, unknown>>;
+  /** What `canWriteEof()` answers (default true). */
+  canWriteEof?: boolean;
+}
+
+type AnyProtocol = ProtocolLike | BufferedProtocolLike;
+
+/**
+ * A transport double: it records every call (writes, `writeEof`, `close`,
+ * `abort`, pause/resume, `setProtocol`) and sends nothing anywhere. The test
+ * drives the protocol with `receive(data)`, `receiveEof()` and
+ * `loseConnection(exc)`, and simulates a filling write buffer with
+ * `setWriteBufferSize(n)` (which fires `pauseWriting`/`resumeWriting` at the
+ * water marks, through core's shared flow control). Drivers call the protocol
+ * synchronously, so a test reads its effect on the next line.
+ */
+export class MockTransport implements Transport {
+  /** Every call, in order. */
+  readonly calls: MockTransportCall[] = [];
+  /** The bytes of each accepted `write`, in order. */
+  readonly writes: Buffer[] = [];
+  /** Writes dropped because the transport was closing (asyncio ignores them too). */
+  writesAfterClose = 0;
+  private protocol: AnyProtocol | null;
+  private readonly loop: EventLoop | undefined;
+  private readonly extra: Readonly<Record<string, unknown>>;
+  private readonly eofSupported: boolean;
+  private closing = false;
+  private eofWritten = false;
+  private reading = true;
+  private lostCalled = false;
+  private bufferSize = 0;
+  private readonly flow: WriteFlowControl;
+
+  constructor(options: MockTransportOptions = {}) {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError(`MockTransport(options): options must be an object, got ${describeValue(options)}`);
+    }
+    this.protocol = options.protocol ?? null;
+    this.loop = options.loop;
+    this.extra = { ...(options.extra ?? {}) };
+    this.eofSupported = options.canWriteEof ?? true;
+    const self = this;
+    this.flow = new WriteFlowControl({
+      get loop(): EventLoop {
+        const loop = self.loop ?? runningLoopOrNull();
+        if (loop === null) throw new RuntimeError('MockTransport: a protocol flow-control callback failed and no loop is running to report it');
+        return loop;
+      },
+      transport: this,
+      getWriteBufferSize: () => this.bufferSize,
+      getProtocol: () => this.getProtocol(),
+    });
+  }
+
+  // ----------------------------------------------------------- test drivers
+
+  /** Calls `protocol.connectionMade(this)` (with `protocol`, sets it first). */
+  connect(protocol?: AnyProtocol): this {
+    if (protocol !== undefined) this.protocol = protocol;
+    this.requireProtocol('connect').connectionMade(this);
+    return this;
+  }
+
+  /**
+   * Delivers `data` to the protocol: `dataReceived`, or `getBuffer` +
+   * `bufferUpdated` for a buffered protocol (in as many rounds as its buffers need).
+   */
+  receive(data: BytesLike | string): void {
+    const bytes = typeof data === 'string' ? Buffer.from(data) : Buffer.from(toBytes(data, 'receive'));
+    const protocol = this.requireProtocol('receive');
+    if (isBufferedProtocol(protocol)) {
+      let offset = 0;
+      while (offset < bytes.byteLength) {
+        const buffer = protocol.getBuffer(bytes.byteLength - offset);
+        if (!(buffer instanceof Uint8Array) || buffer.byteLength === 0) {
+          throw new TypeError(`getBuffer() must return a non-empty Uint8Array, got ${describeValue(buffer)}`);
+        }
+        const n = Math.min(buffer.byteLength, bytes.byteLength - offset);
+        buffer.set(bytes.subarray(offset, offset + n));
+        offset += n;
+        protocol.bufferUpdated(n);
+      }
+      return;
+    }
+    protocol.dataReceived(bytes);
+  }
+
+  /**
+   * Delivers EOF: calls `eofReceived()` and returns what it returned. As a real
+   * transport does, a falsy answer closes the transport (recorded as `close`).
+   */
+  receiveEof(): boolean {
+    const keepOpen = Boolean(this.requireProtocol('receiveEof').eofReceived());
+    if (!keepOpen) this.close();
+    return keepOpen;
+  }
+
+  /** Calls `connectionLost(exc)` once; later calls are ignored, as transports guarantee. */
+  loseConnection(exc: Error | null = null): void {
+    if (this.lostCalled) return;
+    this.lostCalled = true;
+    this.closing = true;
+    this.requireProtocol('loseConnection').connectionLost(exc);
+  }
+
+  /**
+   * Pretends `size` bytes are queued: crossing the high-water mark calls
+   * `pauseWriting()`, draining to the low one calls `resumeWriting()`.
+   */
+  setWriteBufferSize(size: number): void {
+    if (typeof size !== 'number' || !Number.isInteger(size) || size < 0) {
+      throw new TypeError(`setWriteBufferSize(): size must be a whole number of bytes >= 0, got ${describeValue(size)}`);
+    }
+    const grew = size > this.bufferSize;
+    this.bufferSize = size;
+    if (grew) this.flow.maybePause();
+    else this.flow.maybeResume();
+  }
+
+  /** Every accepted write, concatenated. */
+  written(): Buffer {
+    return Buffer.concat(this.writes);
+  }
+
+  /** The method names called, in order. */
+  methods(): MockTransportMethod[] {
+    return this.calls.map((call) => call.method);
+  }
+
+  /** Whether `abort()` was called. */
+  get aborted(): boolean {
+    return this.calls.some((call) => call.method === 'abort');
+  }
+
+  /** Whether `writeEof()` was called. */
+  get eofSent(): boolean {
+    return this.eofWritten;
+  }
+
+  /** Whether the protocol asked to pause writing and was not resumed yet. */
+  get protocolPaused(): boolean {
+    return this.flow.protocolPaused;
+  }
+
+  // ---------------------------------------------------- the Transport API
+
+  write(data: BytesLike): void {
+    const bytes = toBytes(data, 'write');
+    if (this.eofWritten) throw new RuntimeError('Cannot call write() after writeEof()');
+    const copy = Buffer.from(bytes);
+    this.calls.push({ method: 'write', data: copy, time: this.now() });
+    if (this.closing) {
+      this.writesAfterClose++;
+      return;
+    }
+    if (copy.byteLength > 0) this.writes.push(copy);
+  }
+
+  writelines(list: Iterable<BytesLike>): void {
+    if (list === null || typeof list !== 'object' || typeof (list as Iterable<BytesLike>)[Symbol.iterator] !== 'function') {
+      throw new TypeError(`writelines(): list must be an iterable of bytes, got ${describeValue(list)}`);
+    }
+    const items = [...list].map((item) => toBytes(item, 'writelines'));
+    for (const item of items) this.write(item);
+  }
+
+  writeEof(): void {
+    if (!this.eofSupported) throw new RuntimeError('This transport does not support writeEof()');
+    this.calls.push({ method: 'writeEof', time: this.now() });
+    if (this.closing) return;
+    this.eofWritten = true;
+  }
+
+  canWriteEof(): boolean {
+    return this.eofSupported;
+  }
+
+  close(): void {
+    this.calls.push({ method: 'close', time: this.now() });
+    this.closing = true;
+  }
+
+  abort(): void {
+    this.calls.push({ method: 'abort', time: this.now() });
+    this.closing = true;
+  }
+
+  isClosing(): boolean {
+    return this.closing;
+  }
+
+  isReading(): boolean {
+    return this.reading && !this.closing;
+  }
+
+  pauseReading(): void {
+    this.calls.push({ method: 'pauseReading', time: this.now() });
+    this.reading = false;
+  }
+
+  resumeReading(): void {
+    this.calls.push({ method: 'resumeReading', time: this.now() });
+    this.reading = true;
+  }
+
+  setWriteBufferLimits(high?: number, low?: number): void {
+    this.calls.push({ method: 'setWriteBufferLimits', time: this.now() });
+    this.flow.setLimits(high, low);
+  }
+
+  getWriteBufferLimits(): [low: number, high: number] {
+    return this.flow.getLimits();
+  }
+
+  getWriteBufferSize(): number {
+    return this.bufferSize;
+  }
+
+  getExtraInfo<V = unknown>(name: string, defaultValue?: V): unknown {
+    return Object.prototype.hasOwnProperty.call(this.extra, name) ? this.extra[name] : defaultValue;
+  }
+
+  setProtocol(protocol: BaseProtocolLike<never>): void {
+    if (protocol === null || typeof protocol !== 'object') {
+      throw new TypeError(`setProtocol(): protocol must be a protocol object, got ${describeValue(protocol)}`);
+    }
+    this.calls.push({ method: 'setProtocol', time: this.now() });
+    this.protocol = protocol as unknown as AnyProtocol;
+  }
+
+  getProtocol(): BaseProtocolLike<never> {
+    return this.requireProtocol('getProtocol') as unknown as BaseProtocolLike<never>;
+  }
+
+  toString(): string {
+    return `<MockTransport ${this.closing ? 'closing' : 'open'} writes=${this.writes.length}>`;
+  }
+
+  private requireProtocol(method: string): AnyProtocol {
+    if (this.protocol === null) throw new RuntimeError(`MockTransport.${method}(): no protocol; pass { protocol } or call connect(protocol) first`);
+    return this.protocol;
+  }
+
+  private now(): number {
+    const loop = runningLoopOrNull() ?? this.loop;
+    return loop === undefined || loop === null ? Number.NaN : loop.time();
+  }
+}
