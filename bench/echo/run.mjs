@@ -93,13 +93,15 @@ async function measureThroughput(kind, size) {
   const server = await startServer(kind);
   try {
     const client = runClient(['load', server.port, size, CONNECTIONS, SECONDS, WARMUP]);
+    // Listen for the exit now: the client may exit while we wait for the server's CPU figure.
+    const exited = new Promise((r) => client.once('exit', r));
     client.stdin.end();
     // Server CPU time over the counted window (the client waits WARMUP before counting).
     await new Promise((r) => setTimeout(r, WARMUP * 1000));
     const cpuBefore = await server.cpu();
     const line = await readLine(client.stdout);
     const cpuAfter = await server.cpu();
-    await new Promise((r) => client.once('exit', r));
+    await exited;
     const { requests, bytes, seconds } = JSON.parse(line);
     return { rps: requests / seconds, mbps: bytes / seconds / 1e6, cpuPerReq: (cpuAfter - cpuBefore) / Math.max(1, requests) };
   } finally {
@@ -112,6 +114,7 @@ async function measureMemory(kind) {
   try {
     const before = await server.mem();
     const client = runClient(['idle', server.port, IDLE]);
+    const exited = new Promise((r) => client.once('exit', r));
     await readLine(client.stdout);
     // Wait until the server has every connection (protocols made).
     let after = await server.mem();
@@ -120,7 +123,7 @@ async function measureMemory(kind) {
       after = await server.mem();
     }
     client.stdin.end();
-    await new Promise((r) => client.once('exit', r));
+    await exited;
     if (after.connections < IDLE) throw new Error(`${kind}: only ${after.connections}/${IDLE} connections reached the server`);
     return {
       rss: (after.rss - before.rss) / IDLE,
@@ -217,7 +220,7 @@ if (WRITE) {
     `Each server runs alone in its own process; a separate Node process drives it. Throughput: ${CONNECTIONS} connections on 127.0.0.1, ` +
       `each sending one message and waiting for the whole echo before the next, for ${SECONDS} s after a ${WARMUP} s warm-up; best of ${ROUNDS} rounds, ` +
       `the three servers alternating within each round. Server CPU per request: user+system CPU time of the server process during the counted window divided by the requests served (median of the rounds) — less sensitive to other load on the machine than MB/s. Memory: RSS / JS heap / external growth of the server process (after full GCs) with ${IDLE} idle ` +
-      `connections open, divided by ${IDLE}; lowest of ${ROUNDS} rounds. The BufferedProtocol server reads every connection into one shared 64 KiB buffer (bufferUpdated consumes the bytes at once; transport.write copies).`,
+      `connections open, divided by ${IDLE}; lowest of ${ROUNDS} rounds. The BufferedProtocol server reads every connection into one shared 64 KiB buffer; bufferUpdated copies the bytes out (Buffer.allocUnsafe + copy) and writes the copy, since transport.write keeps a reference to what it is given (as asyncio 3.12+).`,
     '',
     table,
     '',

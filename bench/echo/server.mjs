@@ -58,7 +58,9 @@ async function startAioloop(buffered) {
       return shared;
     }
     bufferUpdated(nbytes) {
-      this.transport.write(Buffer.from(shared.subarray(0, nbytes)));
+      const out = Buffer.allocUnsafe(nbytes);
+      shared.copy(out, 0, 0, nbytes);
+      this.transport.write(out);
     }
     connectionLost() {
       connections--;

@@ -114,6 +114,57 @@ describe('pauseWriting / resumeWriting', () => {
   });
 });
 
+describe('WriteFlowControl embedded by subclassing (the transport itself as owner)', () => {
+  /** A transport-like owner that is its own flow control's owner: no owner object, no closures. */
+  class FakeTransport {
+    size = 0;
+    reported: ExceptionContext[] = [];
+    readonly flow: OwnFlow;
+    constructor(readonly protocol: BaseProtocolLike<never>) {
+      this.flow = new OwnFlow(this);
+    }
+  }
+  class OwnFlow extends WriteFlowControl {
+    constructor(transport: FakeTransport) {
+      super(transport as never);
+    }
+    protected override _bufferSize(): number {
+      return (this.owner as unknown as FakeTransport).size;
+    }
+    protected override _currentProtocol(): BaseProtocolLike<never> {
+      return (this.owner as unknown as FakeTransport).protocol;
+    }
+    protected override _reportError(message: string, exception: unknown, protocol: BaseProtocolLike<never>): void {
+      (this.owner as unknown as FakeTransport).reported.push({ message, exception, protocol });
+    }
+  }
+
+  it('fires pause and resume once per crossing, and reports a throwing callback through the override', () => {
+    const calls: string[] = [];
+    let t!: FakeTransport;
+    const protocol: BaseProtocolLike<never> = {
+      connectionMade() {},
+      connectionLost() {},
+      pauseWriting: () => {
+        calls.push(`pause@${t.size}`);
+        throw new Error('boom');
+      },
+      resumeWriting: () => calls.push(`resume@${t.size}`),
+    };
+    t = new FakeTransport(protocol);
+    t.flow.setLimits(100, 20);
+    for (const size of [50, 101, 150, 60, 21, 20, 10, 120]) {
+      t.size = size;
+      if (size > 100) t.flow.maybePause();
+      else t.flow.maybeResume();
+    }
+    expect(calls).toEqual(['pause@101', 'resume@20', 'pause@120']);
+    expect(t.flow.protocolPaused).toBe(true);
+    expect(t.reported.map((c) => c.message)).toEqual(['protocol.pauseWriting() failed', 'protocol.pauseWriting() failed']);
+    expect(t.reported[0]?.protocol).toBe(protocol);
+  });
+});
+
 describe('protocol base classes and helpers', () => {
   it('base classes have asyncio no-op defaults', () => {
     const p = new Protocol();

@@ -51,6 +51,26 @@ async function tcpPair(host = '127.0.0.1', clientOptions: net.NetConnectOpts | o
   return [client, peer];
 }
 
+/** A connection accepted by a `pauseOnConnect` server (not reading yet, as @aioloop/net's servers get them): [accepted, client]. */
+async function acceptedPair(host = '127.0.0.1'): Promise<[net.Socket, net.Socket]> {
+  const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const { port } = server.address() as net.AddressInfo;
+  const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+  const client = net.connect({ host, port, allowHalfOpen: true });
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', resolve);
+    client.once('error', reject);
+  });
+  const ours = await accepted;
+  server.close();
+  cleanups.push(() => {
+    client.destroy();
+    ours.destroy();
+  });
+  return [ours, client];
+}
+
 /** Everything `peer` receives until EOF. */
 function readAll(peer: net.Socket): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -533,6 +553,42 @@ describe('StreamTransport over a TCP socket', () => {
     }
   });
 
+  it('still reports peername/sockname after the peer reset the connection, though nobody asked before', async () => {
+    const loop = newLoop();
+    const [ours, peer] = await tcpPair();
+    const expected = { peer: ['127.0.0.1', peer.localPort], sock: ['127.0.0.1', peer.remotePort] };
+    const proto = new Recorder(loop);
+    let seenInLost: unknown[] = [];
+    proto.connectionLost = function (this: Recorder, exc: Error | null): void {
+      seenInLost = [this.transport.getExtraInfo('peername'), this.transport.getExtraInfo('sockname')];
+      Recorder.prototype.connectionLost.call(this, exc);
+    };
+    await loop.runUntilComplete(async () => {
+      const t = new StreamTransport(loop, ours, proto);
+      await proto.made;
+      peer.resetAndDestroy();
+      expect(await proto.lost).toBeInstanceOf(Error);
+      expect(ours.remoteAddress).toBeUndefined(); // Node itself no longer knows
+      expect(t.getExtraInfo('peername')).toEqual(expected.peer);
+      expect(t.getExtraInfo('sockname')).toEqual(expected.sock);
+    });
+    expect(seenInLost).toEqual([expected.peer, expected.sock]);
+  });
+
+  it('gives extra entries precedence over computed peername/sockname (Unix paths come this way)', async () => {
+    const loop = newLoop();
+    const [ours] = await tcpPair();
+    const proto = new Recorder(loop);
+    await loop.runUntilComplete(async () => {
+      const t = new StreamTransport(loop, ours, proto, { extra: { peername: '/tmp/peer.sock', sockname: undefined } });
+      await proto.made;
+      expect(t.getExtraInfo('peername')).toBe('/tmp/peer.sock');
+      expect(t.getExtraInfo('sockname', 'dflt')).toBeUndefined(); // present, even though undefined
+      t.abort();
+      await proto.lost;
+    });
+  });
+
   it('tells the server about the transport: attach at creation, detach after connectionLost', async () => {
     const loop = newLoop();
     const [ours] = await tcpPair();
@@ -639,6 +695,79 @@ describe('StreamTransport with a BufferedProtocol', () => {
     expect(Buffer.concat(buffered.got).equals(pattern(50_000, 1))).toBe(true);
     expect(plain.bytes().equals(pattern(20_000, 2))).toBe(true);
     expect(Buffer.concat(second.got).equals(pattern(5_000, 3))).toBe(true);
+  });
+
+  it('with readIntoBuffers, reads an accepted socket straight into the protocol buffer and switches protocols both ways', async () => {
+    const loop = newLoop();
+    const [ours, peer] = await acceptedPair();
+    const buffered = new Buffered(loop, 4096);
+    const plain = new Recorder(loop);
+    const second = new Buffered(loop, 100);
+    await loop.runUntilComplete(async () => {
+      const t = new StreamTransport(loop, ours, buffered, { readIntoBuffers: true });
+      peer.write(pattern(50_000, 1));
+      await waitFor(loop, () => buffered.total >= 50_000);
+      // Node asked for the protocol's own buffer (sizeHint -1) for direct reads.
+      expect(buffered.sizeHints).toContain(-1);
+      expect(Math.max(...buffered.got.map((g) => g.length))).toBeLessThanOrEqual(4096);
+      t.setProtocol(plain);
+      peer.write(pattern(20_000, 2));
+      await plain.until(20_000);
+      t.setProtocol(second);
+      peer.end(pattern(5_000, 3));
+      expect(await second.lost).toBe(null);
+    });
+    expect(Buffer.concat(buffered.got).equals(pattern(50_000, 1))).toBe(true);
+    expect(plain.bytes().equals(pattern(20_000, 2))).toBe(true);
+    expect(Buffer.concat(second.got).equals(pattern(5_000, 3))).toBe(true);
+  });
+
+  it('with readIntoBuffers, a plain Protocol gets its own copy of every read, and pauseReading holds the data', async () => {
+    const loop = newLoop();
+    const [ours, peer] = await acceptedPair();
+    const proto = new Recorder(loop);
+    await loop.runUntilComplete(async () => {
+      const t = new StreamTransport(loop, ours, proto, { readIntoBuffers: true });
+      await proto.made;
+      peer.write(pattern(100_000, 4));
+      await proto.until(100_000);
+      // Each chunk is the protocol's own: later reads do not overwrite it.
+      const first = proto.bytes();
+      t.pauseReading();
+      peer.write(pattern(30_000, 5));
+      await pause(loop, 0.1);
+      expect(proto.received()).toBe(100_000);
+      t.resumeReading();
+      await proto.until(130_000);
+      expect(first.equals(pattern(100_000, 4))).toBe(true);
+      expect(proto.bytes().subarray(100_000).equals(pattern(30_000, 5))).toBe(true);
+      peer.end();
+      await proto.eof;
+      expect(await proto.lost).toBe(null);
+    });
+  });
+
+  it('with readIntoBuffers on a socket that already reads, falls back to data events and loses nothing', async () => {
+    const loop = newLoop();
+    const [ours, peer] = await tcpPair(); // a client socket: Node started reading at connect
+    const proto = new Buffered(loop, 1000);
+    const data = pattern(200_000, 6);
+    peer.end(data);
+    await loop.runUntilComplete(async () => {
+      new StreamTransport(loop, ours, proto, { readIntoBuffers: true });
+      expect(await proto.lost).toBe(null);
+    });
+    expect(Buffer.concat(proto.got).equals(data)).toBe(true);
+    expect(proto.sizeHints).not.toContain(-1); // copied through getBuffer(remaining)
+  });
+
+  it('default-sized BufferedReadBindings share one scratch buffer (no 64 KiB per connection); a custom size gets its own', () => {
+    const a = new BufferedReadBinding();
+    const b = new BufferedReadBinding();
+    const c = new BufferedReadBinding(1024);
+    expect(a._scratch).toBe(b._scratch);
+    expect(c._scratch).not.toBe(a._scratch);
+    expect(c._scratch.length).toBe(1024);
   });
 
   it('reports an empty buffer from getBuffer() and aborts', async () => {
@@ -762,6 +891,31 @@ describe('ReadPipeTransport and WritePipeTransport', () => {
       expect(await proto.lost).toBe(null);
     });
     expect(proto.events.filter((e) => e === 'resume')).toHaveLength(1);
+  });
+
+  it('serves a read pipe and a write pipe over one stream (each transport gets its own listeners)', async () => {
+    const loop = newLoop();
+    const stream = new PassThrough();
+    const reader = new Recorder(loop);
+    const writer = new Recorder(loop);
+    await loop.runUntilComplete(async () => {
+      const r = new ReadPipeTransport(loop, stream, reader);
+      const w = new WritePipeTransport(loop, stream, writer);
+      await reader.made;
+      await writer.made;
+      w.write(pattern(10_000, 7));
+      w.writelines([pattern(5_000, 8), pattern(5_000, 9)]);
+      await reader.until(20_000);
+      expect(reader.bytes().equals(Buffer.concat([pattern(10_000, 7), pattern(5_000, 8), pattern(5_000, 9)]))).toBe(true);
+      expect(writer.chunks).toEqual([]);
+      expect(r.getExtraInfo('pipe')).toBe(stream);
+      expect(w.getExtraInfo('pipe')).toBe(stream);
+      r.close();
+      expect(await reader.lost).toBe(null);
+      expect(await writer.lost).toBe(null);
+    });
+    expect(reader.lostCount).toBe(1);
+    expect(writer.lostCount).toBe(1);
   });
 
   it('rejects something that is not a stream with a clear TypeError', () => {

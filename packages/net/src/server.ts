@@ -9,6 +9,7 @@ import {
   RuntimeError,
   StreamTransport,
   wrapFuture,
+  type StreamTransportConstructorOptions,
   type BaseProtocolLike,
   type BaseTransport,
   type EventLoop,
@@ -18,7 +19,7 @@ import {
 } from '@aioloop/core';
 import { AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC, AI_PASSIVE, IPPROTO_TCP, SOCK_STREAM, describeArg, getaddrinfo, type AddrInfo, type PortLike, type SockAddr } from './dns.js';
 import type { ProtocolFactory } from './pipes.js';
-import { checkFactory, wrapSocket } from './socket-transport.js';
+import { checkFactory } from './socket-transport.js';
 
 
 
@@ -321,31 +322,28 @@ export class Server implements TransportServer, AsyncDisposable {
       this._loop.callExceptionHandler({ message: 'Error on transport creation for incoming connection', exception, socket: sock });
       return;
     }
-    const waiter = this._loop.createFuture<void>();
-    const extra: Record<string, unknown> = {};
-    if (this._unix !== null) {
-      extra.sockname = this._unix.path;
-      extra.peername = '';
-    }
-    let transport: StreamTransport;
+    // No waiter Future per connection: if connectionMade throws, the transport
+    // calls _connectionMadeFailed (asyncio's "Error on transport creation").
+    const options: StreamTransportConstructorOptions = { server: this, readIntoBuffers: true };
+    if (this._unix !== null) options.extra = { sockname: this._unix.path, peername: '' };
+    else sock.setNoDelay(true); // TCP_NODELAY, as asyncio sets on every TCP transport
     try {
-      transport = wrapSocket(this._loop, sock, protocol, { waiter, server: this, extra });
+      new StreamTransport(this._loop, sock, protocol, options);
     } catch (exception) {
       sock.destroy();
       this._loop.callExceptionHandler({ message: 'Error on transport creation for incoming connection', exception, socket: sock, protocol });
-      return;
     }
-    waiter.addDoneCallback((w) => {
-      if (w.cancelled() || w.exception() === undefined || w.exception() === null) return;
-      this._loop.callExceptionHandler({
-        message: 'Error on transport creation for incoming connection',
-        exception: w.exception(),
-        protocol,
-        transport,
-      });
-      transport.close();
-    });
   };
+
+  /** @internal A connection's `connectionMade` threw: reported as asyncio reports a failed accept; the transport then closes with connectionLost(exc). */
+  _connectionMadeFailed(transport: BaseTransport, exception: unknown): void {
+    this._loop.callExceptionHandler({
+      message: 'Error on transport creation for incoming connection',
+      exception,
+      protocol: transport.getProtocol(),
+      transport,
+    });
+  }
 
   toString(): string {
     const socks = this.sockets.map((s) => s.toString()).join(', ');

@@ -25,6 +25,10 @@ export interface WrapSocketOptions {
   extra?: Record<string, unknown>;
   /** The binding the socket was created with (`onread`), for zero-copy BufferedProtocol reads. */
   onread?: BufferedReadBinding | null;
+  /** A socket accepted with `pauseOnConnect`: read into the protocol's buffers (see core's `readIntoBuffers`). */
+  readIntoBuffers?: boolean;
+  /** Whether the socket is TCP (known to a server); asked of the socket when absent. */
+  tcp?: boolean;
 }
 
 /** Throws a TypeError unless `factory` is a function (asyncio's protocol_factory). */
@@ -54,12 +58,13 @@ export function isTcpSocket(sock: net.Socket): boolean {
  * TCP_NODELAY as asyncio sets it on every TCP transport.
  */
 export function wrapSocket(loop: EventLoop, sock: net.Socket, protocol: BaseProtocolLike<never>, options: WrapSocketOptions = {}): StreamTransport {
-  if (isTcpSocket(sock)) sock.setNoDelay(true);
+  if (options.tcp ?? isTcpSocket(sock)) sock.setNoDelay(true);
   return new StreamTransport(loop, sock, protocol, {
     waiter: options.waiter ?? null,
     server: options.server ?? null,
     extra: options.extra ?? {},
     onread: options.onread ?? null,
+    readIntoBuffers: options.readIntoBuffers === true,
   });
 }
 

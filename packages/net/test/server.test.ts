@@ -401,6 +401,37 @@ describe('stream transport behaviour over real connections', () => {
     });
   });
 
+  it('reports a connectionMade that throws on an accepted connection as a failed accept; that protocol gets connectionLost(exc)', async () => {
+    const loop = newLoop();
+    const contexts: ExceptionContext[] = [];
+    loop.setExceptionHandler((_l, ctx) => contexts.push(ctx));
+    const err = new Error('not today');
+    const events: string[] = [];
+    class Refuser extends Protocol {
+      override connectionMade(): void {
+        events.push('made');
+        throw err;
+      }
+      override connectionLost(exc: Error | null): void {
+        events.push(`lost:${exc === err ? 'err' : String(exc)}`);
+      }
+    }
+    await loop.runUntilComplete(async () => {
+      const server = await loop.createServer(() => new Refuser(), '127.0.0.1', 0);
+      const [, p] = await loop.createConnection(() => new Collector(loop), '127.0.0.1', portOf(server));
+      await p.lost; // the server side closed it
+      await waitFor(loop, () => events.length === 2);
+      expect(events).toEqual(['made', 'lost:err']);
+      expect(contexts).toHaveLength(1);
+      expect(contexts[0]!.message).toBe('Error on transport creation for incoming connection');
+      expect(contexts[0]!.exception).toBe(err);
+      expect(contexts[0]!.protocol).toBeInstanceOf(Refuser);
+      expect(contexts[0]!.transport).toBeDefined();
+      server.close();
+      await server.waitClosed(); // the failed connection was detached
+    });
+  });
+
   it('gives connectionLost(err) with ECONNRESET or EPIPE when the peer resets mid-write', async () => {
     const loop = newLoop();
     await loop.runUntilComplete(async () => {
@@ -457,17 +488,20 @@ describe('stream transport behaviour over real connections', () => {
     expect(seen).toEqual([loop, loop]);
   });
 
-  it('delivers into a BufferedProtocol on the client (zero-copy onread) and the server', async () => {
+  it('reads straight into a BufferedProtocol buffer (zero-copy onread) on the client and on the server', async () => {
     const loop = newLoop();
     class Sink extends BufferedProtocol {
       buf = new Uint8Array(8192);
       parts: Buffer[] = [];
+      hints = new Set<number>();
       total = 0;
       t!: Transport;
       override connectionMade(t: Transport): void {
         this.t = t;
       }
-      getBuffer(): Uint8Array {
+      getBuffer(sizeHint: number): Uint8Array {
+        // -1: Node asks for the buffer of its next read (no copy); else the transport copies a chunk of that size.
+        this.hints.add(sizeHint);
         return this.buf;
       }
       bufferUpdated(n: number): void {
@@ -490,6 +524,8 @@ describe('stream transport behaviour over real connections', () => {
       await waitFor(loop, () => client.total >= data.length);
       expect(Buffer.concat(sinks[0]!.parts).equals(data)).toBe(true);
       expect(Buffer.concat(client.parts).equals(data)).toBe(true);
+      expect(sinks[0]!.hints.has(-1)).toBe(true);
+      expect(client.hints.has(-1)).toBe(true);
       t.close();
       server.close();
       server.closeClients();

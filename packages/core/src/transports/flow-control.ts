@@ -27,6 +27,12 @@ function checkMark(value: unknown, name: string): void {
  * Write-buffer flow control shared by every stream transport (asyncio's
  * _FlowControlMixin): `pauseWriting()` fires once when the buffer grows past
  * the high-water mark, `resumeWriting()` once when it drains to the low one.
+ *
+ * Two ways to use it: give it a {@link FlowControlOwner} (an object with the
+ * loop, the transport and two functions), or — to embed it at no extra cost in
+ * a transport that exists by the thousand — subclass it with the transport
+ * itself as `owner` and override the three `protected` accessors
+ * (`_bufferSize`, `_currentProtocol`, `_reportError`); the decisions stay here.
  */
 export class WriteFlowControl {
   private high = DEFAULT_HIGH_WATER;
@@ -34,7 +40,7 @@ export class WriteFlowControl {
   /** Whether the protocol has been told to pause writing. */
   protocolPaused = false;
 
-  constructor(private readonly owner: FlowControlOwner, high?: number, low?: number) {
+  constructor(protected readonly owner: FlowControlOwner, high?: number, low?: number) {
     this.setLimitsOnly(high, low);
   }
 
@@ -56,36 +62,41 @@ export class WriteFlowControl {
 
   /** Call after queueing data: pauses the protocol on crossing the high mark. */
   maybePause(): void {
-    if (this.protocolPaused || this.owner.getWriteBufferSize() <= this.high) return;
+    if (this.protocolPaused || this._bufferSize() <= this.high) return;
     this.protocolPaused = true;
-    const protocol = this.owner.getProtocol();
+    const protocol = this._currentProtocol();
     try {
       protocol.pauseWriting();
     } catch (exception) {
-      this.owner.loop.callExceptionHandler({
-        message: 'protocol.pauseWriting() failed',
-        exception,
-        transport: this.owner.transport,
-        protocol,
-      });
+      this._reportError('protocol.pauseWriting() failed', exception, protocol);
     }
   }
 
   /** Call after the buffer drained: resumes the protocol on reaching the low mark. */
   maybeResume(): void {
-    if (!this.protocolPaused || this.owner.getWriteBufferSize() > this.low) return;
+    if (!this.protocolPaused || this._bufferSize() > this.low) return;
     this.protocolPaused = false;
-    const protocol = this.owner.getProtocol();
+    const protocol = this._currentProtocol();
     try {
       protocol.resumeWriting();
     } catch (exception) {
-      this.owner.loop.callExceptionHandler({
-        message: 'protocol.resumeWriting() failed',
-        exception,
-        transport: this.owner.transport,
-        protocol,
-      });
+      this._reportError('protocol.resumeWriting() failed', exception, protocol);
     }
+  }
+
+  /** Bytes queued now (default: `owner.getWriteBufferSize()`). */
+  protected _bufferSize(): number {
+    return this.owner.getWriteBufferSize();
+  }
+
+  /** The protocol to pause and resume (default: `owner.getProtocol()`). */
+  protected _currentProtocol(): BaseProtocolLike<never> {
+    return this.owner.getProtocol();
+  }
+
+  /** Reports a protocol callback that threw (default: to `owner.loop`'s exception handler, with `owner.transport`). */
+  protected _reportError(message: string, exception: unknown, protocol: BaseProtocolLike<never>): void {
+    this.owner.loop.callExceptionHandler({ message, exception, transport: this.owner.transport, protocol });
   }
 
   private setLimitsOnly(high: number | undefined, low: number | undefined): void {

@@ -4,7 +4,7 @@ import type { Future } from '../../futures/future.js';
 import { _getRunningLoop } from '../../loop/thread-state.js';
 import { logger } from '../../debug/logger.js';
 import { RuntimeError } from '../../errors.js';
-import { WriteFlowControl } from '../flow-control.js';
+import { WriteFlowControl, type FlowControlOwner } from '../flow-control.js';
 import { isBufferedProtocol, type BaseProtocolLike, type BufferedProtocolLike, type ProtocolLike } from '../protocols.js';
 import { toBytes, type BaseTransport, type BytesLike } from '../transports.js';
 
@@ -21,6 +21,14 @@ export interface TransportServer {
   _attach(transport: BaseTransport): void;
   /** That transport's `connectionLost` has run. */
   _detach(transport: BaseTransport): void;
+  /**
+   * Optional: the protocol's `connectionMade` threw and the transport has no
+   * waiter to reject. The server reports it (asyncio's "Error on transport
+   * creation for incoming connection"); the transport then aborts with
+   * `connectionLost(exc)`. Without this hook the loop's exception handler gets
+   * "Fatal error: protocol.connectionMade() call failed.".
+   */
+  _connectionMadeFailed?(transport: BaseTransport, exc: unknown): void;
 }
 
 /** Options shared by every stream-backed transport. */
@@ -49,84 +57,214 @@ function checkProtocol(protocol: unknown, method: string): void {
   }
 }
 
+// State bits of a transport (one small integer instead of a dozen boolean fields:
+// a transport per connection, so every field counts).
+/** close()/abort()/EOF handling began: no more reads reach the protocol. */
+const CLOSING = 1 << 0;
+/** connectionLost has been scheduled (it runs once). */
+const LOST = 1 << 1;
+/** connectionMade has run (reading may start). */
+const STARTED = 1 << 2;
+/** pauseReading() is in effect. */
+const PAUSED = 1 << 3;
+/** The protocol takes getBuffer/bufferUpdated. */
+const BUFFERED = 1 << 4;
+/** A callback that drains `_pending` is queued. */
+const DRAIN_SCHEDULED = 1 << 5;
+/** EOF arrived behind pending data. */
+const EOF_SEEN = 1 << 6;
+/** writeEof() was called. */
+const EOF_SENT = 1 << 7;
+/** eofReceived() returned true (transport kept open for writing). */
+const EOF_KEPT_OPEN = 1 << 8;
+/** The Node stream closed by itself while the transport stays open (both directions ended). */
+const STREAM_CLOSED = 1 << 9;
+/** A pipe transport (else a socket). */
+const PIPE = 1 << 10;
+/** The stream is read from. */
+const READS = 1 << 11;
+/** The stream is written to. */
+const WRITES = 1 << 12;
+
+/**
+ * The stream property through which the shared listener functions below find
+ * their transport: one set of functions for every transport instead of a set
+ * of bound closures per transport.
+ */
+const kTransport = Symbol('@aioloop/core.streamTransport');
+
+/** @internal A Node stream carrying its transport. */
+export type HostStream = (Readable | Writable) & { [kTransport]?: StreamTransportBase };
+
+function onStreamData(this: HostStream, chunk: Buffer | string | Uint8Array): void {
+  (this[kTransport] as StreamTransportBase)._onData(chunk);
+}
+function onStreamEnd(this: HostStream): void {
+  (this[kTransport] as StreamTransportBase)._onEnd();
+}
+function onStreamError(this: HostStream, err: Error): void {
+  (this[kTransport] as StreamTransportBase)._onError(err);
+}
+function onStreamClose(this: HostStream): void {
+  (this[kTransport] as StreamTransportBase)._onClose();
+}
+
+// Loop callbacks, shared: the transport comes as the argument.
+function callConnectionMade(transport: StreamTransportBase): void {
+  transport._connectionMade();
+}
+function callStartReading(transport: StreamTransportBase): void {
+  transport._startReading();
+}
+function callDrainPending(transport: StreamTransportBase): void {
+  transport._drainPending();
+}
+function callConnectionLost(transport: StreamTransportBase, exc: Error | null): void {
+  transport._callConnectionLost(exc);
+}
+function callMaybeResume(transport: StreamTransportBase): void {
+  if ((transport._state & LOST) === 0) transport._flow?.maybeResume();
+}
+
+/**
+ * The shared {@link WriteFlowControl} with the transport itself as owner: one
+ * object per transport, no owner object and no closures.
+ */
+class TransportFlowControl extends WriteFlowControl {
+  constructor(transport: StreamTransportBase) {
+    super(transport as unknown as FlowControlOwner);
+  }
+
+  protected override _bufferSize(): number {
+    return (this.owner as unknown as StreamTransportBase)._bufferSize();
+  }
+
+  protected override _currentProtocol(): BaseProtocolLike<never> {
+    return (this.owner as unknown as StreamTransportBase)._protocol;
+  }
+
+  protected override _reportError(message: string, exception: unknown, protocol: BaseProtocolLike<never>): void {
+    const transport = this.owner as unknown as StreamTransportBase;
+    transport._loop.callExceptionHandler({ message, exception, transport, protocol });
+  }
+}
+
+/** @internal The transport that owns `stream`'s shared listeners, if any. */
+export function _hostedTransport(stream: object): StreamTransportBase | undefined {
+  return (stream as HostStream)[kTransport];
+}
+
 /**
  * The machinery shared by {@link StreamTransport},
  * {@link ReadPipeTransport} and {@link WritePipeTransport}: one Node stream,
  * one protocol, asyncio's closing rules. Subclasses expose the public methods;
  * members starting with `_` are internal.
+ *
+ * Memory per transport is kept small (a server holds one per connection): the
+ * Node listeners and loop callbacks are shared functions that find the
+ * transport through the stream (or their argument), the flags live in one
+ * integer, and the write-completion callback and {@link WriteFlowControl}
+ * are created on the first write.
  */
 export abstract class StreamTransportBase {
   /** @internal */ readonly _loop: EventLoop;
   /** @internal */ _protocol: ReadingProtocol;
-  /** @internal */ readonly _extra: Record<string, unknown>;
-  /** @internal */ _closing = false;
+  /** @internal Extra info given by the caller (null: none); what the transport computes is served by `_computeExtra`. */
+  _extra: Record<string, unknown> | null;
+  /** @internal The state bits (CLOSING, LOST, ...). */
+  _state: number;
   /** @internal asyncio's `_conn_lost`: 1 once connectionLost is scheduled, plus the writes dropped since. */
   _connLost = 0;
-  /** @internal connectionLost has been scheduled (it runs once). */
-  _lostScheduled = false;
-  /** @internal */ readonly _flow: WriteFlowControl;
+  /** @internal Write-buffer flow control, created by the first write or limit change (null before). */
+  _flow: WriteFlowControl | null = null;
   /** @internal */ _server: TransportServer | null;
   /** @internal */ _waiter: Future<void> | null;
-  /** @internal connectionMade has run (reading may start). */
-  _started = false;
-  /** @internal pauseReading() is in effect. */
-  _paused = false;
-  /** @internal The protocol takes getBuffer/bufferUpdated. */
-  _buffered: boolean;
   /** @internal Chunks received but not yet delivered, in order (null: none). */
   _pending: Buffer[] | null = null;
-  /** @internal A callback that drains `_pending` is queued. */
-  _drainScheduled = false;
-  /** @internal EOF arrived behind pending data. */
-  _eofSeen = false;
-  /** @internal writeEof() was called. */
-  _eof = false;
-  /** @internal eofReceived() returned true (transport kept open for writing). */
-  _eofKeptOpen = false;
-  /** @internal The Node stream closed by itself while the transport stays open (both directions ended). */
-  _streamClosed = false;
+  /** @internal The Node stream. */
+  readonly _stream: Readable | Writable;
+  /** @internal Node's per-write completion callback (bound to this transport), created on the first write. */
+  _afterWriteCb: ((err?: Error | null) => void) | null = null;
 
   /** @internal */
-  constructor(
-    loop: EventLoop,
-    protocol: AnyProtocol,
-    options: StreamTransportOptions | undefined,
-    private readonly _readable: Readable | null,
-    private readonly _writable: Writable | null,
-    private readonly _kind: 'socket' | 'pipe',
-  ) {
+  constructor(loop: EventLoop, protocol: AnyProtocol, options: StreamTransportOptions | undefined, stream: Readable | Writable, reads: boolean, writes: boolean, kind: 'socket' | 'pipe') {
     checkProtocol(protocol, `new ${new.target.name}()`);
     if (options !== undefined && (options === null || typeof options !== 'object')) {
       throw new TypeError(`new ${new.target.name}(): options must be an object such as { extra, waiter, server }`);
     }
     this._loop = loop;
     this._protocol = protocol as ReadingProtocol;
-    this._buffered = isBufferedProtocol(protocol);
-    this._extra = { ...(options?.extra ?? {}) };
+    this._state = (isBufferedProtocol(protocol) ? BUFFERED : 0) | (kind === 'pipe' ? PIPE : 0) | (reads ? READS : 0) | (writes ? WRITES : 0);
+    const extra = options?.extra;
+    this._extra = extra !== undefined && extra !== null && Object.keys(extra).length > 0 ? { ...extra } : null;
     this._waiter = options?.waiter ?? null;
     this._server = options?.server ?? null;
-    this._flow = new WriteFlowControl({
-      loop,
-      transport: this,
-      getWriteBufferSize: () => this._bufferSize(),
-      getProtocol: () => this._protocol,
-    });
+    this._stream = stream;
+  }
+
+  // ------------------------------------------------------------ state bits
+
+  /** @internal Whether the transport is closing or closed. */
+  get _closing(): boolean {
+    return (this._state & CLOSING) !== 0;
+  }
+
+  /** @internal connectionLost has been scheduled. */
+  get _lostScheduled(): boolean {
+    return (this._state & LOST) !== 0;
+  }
+
+  /** @internal connectionMade has run. */
+  get _started(): boolean {
+    return (this._state & STARTED) !== 0;
+  }
+
+  /** @internal pauseReading() is in effect. */
+  get _paused(): boolean {
+    return (this._state & PAUSED) !== 0;
+  }
+
+  /** @internal The protocol is a BufferedProtocol. */
+  get _buffered(): boolean {
+    return (this._state & BUFFERED) !== 0;
+  }
+
+  /** @internal The readable side (null for a write pipe). */
+  get _readable(): Readable | null {
+    return (this._state & READS) !== 0 ? (this._stream as Readable) : null;
+  }
+
+  /** @internal The writable side (null for a read pipe). */
+  get _writable(): Writable | null {
+    return (this._state & WRITES) !== 0 ? (this._stream as Writable) : null;
   }
 
   /** @internal Wires the stream and schedules connectionMade; subclasses call it at the end of their constructor. */
   _begin(): void {
-    const readable = this._readable;
-    const writable = this._writable;
-    const stream = (readable ?? writable) as Readable & Writable;
-    stream.on('error', this._onError);
-    stream.on('close', this._onClose);
-    if (readable !== null) {
-      readable.pause();
-      readable.on('data', this._onData);
-      readable.on('end', this._onEnd);
+    const stream = this._stream as HostStream;
+    const reads = (this._state & READS) !== 0;
+    if (stream[kTransport] === undefined) {
+      stream[kTransport] = this;
+      stream.on('error', onStreamError);
+      stream.on('close', onStreamClose);
+      if (reads) {
+        (stream as Readable).pause();
+        stream.on('data', onStreamData);
+        stream.on('end', onStreamEnd);
+      }
+    } else {
+      // The stream already serves another transport (say a read pipe and a
+      // write pipe over one socket): this one gets listeners of its own.
+      stream.on('error', (err: Error) => this._onError(err));
+      stream.on('close', () => this._onClose());
+      if (reads) {
+        (stream as Readable).pause();
+        stream.on('data', (chunk: Buffer) => this._onData(chunk));
+        stream.on('end', () => this._onEnd());
+      }
     }
     this._server?._attach(this as unknown as BaseTransport);
-    this._loop._callSoon(this._connectionMade, undefined);
+    this._loop._callSoon(callConnectionMade as (...args: unknown[]) => void, [this]);
   }
 
   // ------------------------------------------------------------- protocol
@@ -135,7 +273,7 @@ export abstract class StreamTransportBase {
   setProtocol(protocol: BaseProtocolLike<never>): void {
     checkProtocol(protocol, 'setProtocol()');
     this._protocol = protocol as ReadingProtocol;
-    this._buffered = isBufferedProtocol(protocol);
+    this._state = isBufferedProtocol(protocol) ? this._state | BUFFERED : this._state & ~BUFFERED;
   }
 
   /** The current protocol. */
@@ -145,12 +283,25 @@ export abstract class StreamTransportBase {
 
   /** Whether the transport is closing or closed. */
   isClosing(): boolean {
-    return this._closing;
+    return (this._state & CLOSING) !== 0;
   }
 
   /** The extra info `name` (asyncio's key names), or `defaultValue` when the transport has none. */
   getExtraInfo<V = unknown>(name: string, defaultValue?: V): unknown {
-    return Object.prototype.hasOwnProperty.call(this._extra, name) ? this._extra[name] : defaultValue;
+    const extra = this._extra;
+    if (extra !== null && Object.prototype.hasOwnProperty.call(extra, name)) return extra[name];
+    const value = this._computeExtra(name);
+    return value === undefined ? defaultValue : value;
+  }
+
+  /** @internal What the transport itself knows about `name` (undefined: nothing); `extra` entries take precedence. */
+  _computeExtra(_name: string): unknown {
+    return undefined;
+  }
+
+  /** @internal The flow control, created on first use. */
+  _flowControl(): WriteFlowControl {
+    return (this._flow ??= new TransportFlowControl(this));
   }
 
   /** @internal Reports an exception from a protocol callback (or an unexpected stream error) and force-closes with it. */
@@ -165,46 +316,45 @@ export abstract class StreamTransportBase {
 
   /** @internal asyncio's `_force_close`: drops buffered data, stops reading, connectionLost(exc) soon. */
   _forceClose(exc: Error | null): void {
-    if (this._lostScheduled) return;
-    this._closing = true;
+    if ((this._state & LOST) !== 0) return;
+    this._state = (this._state | CLOSING) & ~EOF_SEEN;
     this._pending = null;
-    this._eofSeen = false;
     // Closing the stream now drops what Node still buffers, as asyncio clears its buffer.
-    (this._readable ?? this._writable)?.destroy();
+    this._stream.destroy();
     this._scheduleLost(exc);
   }
 
   /** @internal Schedules connectionLost(exc), once. */
   _scheduleLost(exc: Error | null): void {
-    if (this._lostScheduled) return;
-    this._lostScheduled = true;
+    if ((this._state & LOST) !== 0) return;
+    this._state |= LOST;
     this._connLost++;
-    this._loop._callSoon(this._callConnectionLost, [exc]);
+    this._loop._callSoon(callConnectionLost as (...args: unknown[]) => void, [this, exc]);
   }
 
   /** @internal Runs as a loop callback: connectionLost once, then the stream is closed and the server told. */
-  readonly _callConnectionLost = (exc: Error | null): void => {
+  _callConnectionLost(exc: Error | null): void {
     const protocol = this._protocol;
     try {
       protocol.connectionLost(exc);
     } catch (error) {
       this._loop.callExceptionHandler({ message: 'protocol.connectionLost() call failed', exception: error, transport: this, protocol });
     } finally {
-      (this._readable ?? this._writable)?.destroy();
+        this._stream.destroy();
       const server = this._server;
       this._server = null;
       server?._detach(this as unknown as BaseTransport);
     }
-  };
+  }
 
   /** @internal Runs as a loop callback. */
-  private readonly _connectionMade = (): void => {
+  _connectionMade(): void {
     // Runs even if the transport was aborted before the first iteration: asyncio
     // calls connection_made before connection_lost in that case too.
     if (!this._callProtocolConnectionMade()) return;
-    this._started = true;
-    this._loop._callSoon(this._startReading, undefined);
-  };
+    this._state |= STARTED;
+    this._loop._callSoon(callStartReading as (...args: unknown[]) => void, [this]);
+  }
 
   private _callProtocolConnectionMade(): boolean {
     const waiter = this._waiter;
@@ -212,8 +362,12 @@ export abstract class StreamTransportBase {
       this._protocol.connectionMade(this as never);
     } catch (exc) {
       this._waiter = null;
+      const server = this._server;
       if (waiter !== null && !waiter.done()) {
         waiter.setException(exc);
+        this._forceClose(exc instanceof Error ? exc : new Error(String(exc)));
+      } else if (server !== null && server._connectionMadeFailed !== undefined) {
+        server._connectionMadeFailed(this as unknown as BaseTransport, exc);
         this._forceClose(exc instanceof Error ? exc : new Error(String(exc)));
       } else {
         this._fatalError(exc, 'Fatal error: protocol.connectionMade() call failed.');
@@ -223,30 +377,32 @@ export abstract class StreamTransportBase {
     return true;
   }
 
-  private readonly _startReading = (): void => {
-    if (!this._closing && this._readable !== null && !this._paused) {
-      if (this._pending !== null || this._eofSeen) this._scheduleDrain();
-      else this._readable.resume();
+  /** @internal Runs as a loop callback after connectionMade. */
+  _startReading(): void {
+    const state = this._state;
+    if ((state & (CLOSING | PAUSED)) === 0 && (state & READS) !== 0) {
+      if (this._pending !== null || (state & EOF_SEEN) !== 0) this._scheduleDrain();
+      else (this._stream as Readable).resume();
     }
     const waiter = this._waiter;
     this._waiter = null;
     if (waiter !== null && !waiter.done()) waiter.setResult(undefined);
-  };
+  }
 
   // -------------------------------------------------------------- reading
 
   /** @internal Whether data may go straight to the protocol from a Node callback. */
   _canDeliverNow(): boolean {
-    return this._pending === null && this._started && !this._paused && !this._closing && _getRunningLoop() === this._loop;
+    return this._pending === null && (this._state & (STARTED | PAUSED | CLOSING)) === STARTED && _getRunningLoop() === this._loop;
   }
 
   /** @internal Node's 'data' event (and copied onread chunks). */
-  readonly _onData = (chunk: Buffer | string | Uint8Array): void => {
-    if (this._closing) return; // asyncio stops reading on close(): later bytes are never delivered
+  _onData(chunk: Buffer | string | Uint8Array): void {
+    if ((this._state & CLOSING) !== 0) return; // asyncio stops reading on close(): later bytes are never delivered
     const data = chunk instanceof Buffer ? chunk : typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (this._canDeliverNow()) this._deliver(data);
     else this._queue(data);
-  };
+  }
 
   /** @internal Holds `chunk` (and stops the stream) until a loop callback delivers it. */
   _queue(chunk: Buffer): void {
@@ -257,35 +413,36 @@ export abstract class StreamTransportBase {
 
   /** @internal */
   _scheduleDrain(): void {
-    if (this._drainScheduled || !this._started || this._paused || this._closing) return;
-    this._drainScheduled = true;
-    this._loop._callSoon(this._drainPending, undefined);
+    if ((this._state & (DRAIN_SCHEDULED | STARTED | PAUSED | CLOSING)) !== STARTED) return;
+    this._state |= DRAIN_SCHEDULED;
+    this._loop._callSoon(callDrainPending as (...args: unknown[]) => void, [this]);
   }
 
-  private readonly _drainPending = (): void => {
-    this._drainScheduled = false;
+  /** @internal Runs as a loop callback: delivers the held chunks (then EOF) in order. */
+  _drainPending(): void {
+    this._state &= ~DRAIN_SCHEDULED;
     let pending = this._pending;
-    while (pending !== null && pending.length > 0 && !this._paused && !this._closing) {
+    while (pending !== null && pending.length > 0 && (this._state & (PAUSED | CLOSING)) === 0) {
       const chunk = pending.shift() as Buffer;
       this._pending = pending.length === 0 ? null : pending;
       if (!this._deliver(chunk)) break;
       pending = this._pending;
     }
-    if (this._closing || this._paused) return;
+    if ((this._state & (PAUSED | CLOSING)) !== 0) return;
     if (this._pending !== null && this._pending.length > 0) {
       this._scheduleDrain();
       return;
     }
     this._pending = null;
-    if (this._eofSeen) {
-      this._eofSeen = false;
+    if ((this._state & EOF_SEEN) !== 0) {
+      this._state &= ~EOF_SEEN;
       this._deliverEof();
-    } else if (this._streamClosed) {
+    } else if ((this._state & STREAM_CLOSED) !== 0) {
       this._forceClose(null);
     } else {
       this._readable?.resume();
     }
-  };
+  }
 
   /**
    * @internal Hands one chunk to the protocol: dataReceived, or copies into
@@ -295,7 +452,7 @@ export abstract class StreamTransportBase {
    */
   _deliver(chunk: Buffer): boolean {
     const protocol = this._protocol;
-    if (!this._buffered) {
+    if ((this._state & BUFFERED) === 0) {
       try {
         (protocol as ProtocolLike).dataReceived(chunk);
       } catch (exc) {
@@ -325,8 +482,8 @@ export abstract class StreamTransportBase {
         this._fatalError(exc, 'Fatal error: protocol.bufferUpdated() call failed.');
         return false;
       }
-      if (offset < length && (this._paused || this._closing || this._protocol !== protocol)) {
-        if (!this._closing) {
+      if (offset < length && ((this._state & (PAUSED | CLOSING)) !== 0 || this._protocol !== protocol)) {
+        if ((this._state & CLOSING) === 0) {
           (this._pending ??= []).unshift(chunk.subarray(offset));
           this._readable?.pause();
           this._scheduleDrain();
@@ -338,21 +495,21 @@ export abstract class StreamTransportBase {
   }
 
   /** @internal Node's 'end' event: the peer sent EOF. */
-  private readonly _onEnd = (): void => {
-    if (this._closing) return;
+  _onEnd(): void {
+    if ((this._state & CLOSING) !== 0) return;
     if (this._canDeliverNow()) this._deliverEof();
     else {
-      this._eofSeen = true;
+      this._state |= EOF_SEEN;
       this._scheduleDrain();
     }
-  };
+  }
 
   /** @internal The peer's EOF reaches the protocol (socket: eofReceived decides; pipe: then connectionLost). */
   _deliverEof(): void {
-    if (this._closing) return;
+    if ((this._state & CLOSING) !== 0) return;
     const protocol = this._protocol;
-    if (this._kind === 'pipe') {
-      this._closing = true;
+    if ((this._state & PIPE) !== 0) {
+      this._state |= CLOSING;
       try {
         protocol.eofReceived?.();
       } catch (exc) {
@@ -369,72 +526,73 @@ export abstract class StreamTransportBase {
       return;
     }
     if (keepOpen === true) {
-      this._eofKeptOpen = true;
+      this._state |= EOF_KEPT_OPEN;
     } else {
       this._closeSocket();
     }
   }
 
   /** @internal Stream errors: ECONNRESET, EPIPE, ... (Node's `code` is kept). */
-  private readonly _onError = (err: Error): void => {
-    if (this._lostScheduled) return;
+  _onError(err: Error): void {
+    if ((this._state & LOST) !== 0) return;
     const syscall = (err as NodeJS.ErrnoException).syscall;
     const direction = syscall === 'write' || syscall === 'writev' || syscall === 'shutdown' ? 'write' : 'read';
-    this._fatalError(err, `Fatal ${direction} error on ${this._kind} transport`);
-  };
+    this._fatalError(err, `Fatal ${direction} error on ${(this._state & PIPE) !== 0 ? 'pipe' : 'socket'} transport`);
+  }
 
   /** @internal Node closed the stream on its own. */
-  private readonly _onClose = (): void => {
-    if (this._lostScheduled) return;
-    if (this._pending !== null || this._eofSeen) {
+  _onClose(): void {
+    const state = this._state;
+    if ((state & LOST) !== 0) return;
+    if (this._pending !== null || (state & EOF_SEEN) !== 0) {
       // Bytes (or the EOF) still held for the protocol: deliver them first.
-      this._streamClosed = true;
+      this._state |= STREAM_CLOSED;
       return;
     }
-    if (this._kind === 'socket' && this._eof && this._eofKeptOpen) {
+    if ((state & (PIPE | EOF_SENT | EOF_KEPT_OPEN)) === (EOF_SENT | EOF_KEPT_OPEN)) {
       // Both directions ended (Node auto-destroys such a socket); as asyncio,
       // connectionLost waits for close().
-      this._streamClosed = true;
+      this._state |= STREAM_CLOSED;
       return;
     }
-    if (this._closing && this._bufferSize() > 0) {
+    if ((state & CLOSING) !== 0 && this._bufferSize() > 0) {
       this._forceClose(null);
       return;
     }
-    if (this._closing) {
+    if ((state & CLOSING) !== 0) {
       this._scheduleLost(null);
       return;
     }
     this._forceClose(null);
-  };
+  }
 
   /** @internal Stops delivering: pauseReading(). */
   _pauseReading(): void {
-    if (this._closing || this._paused) return;
-    this._paused = true;
+    if ((this._state & (CLOSING | PAUSED)) !== 0) return;
+    this._state |= PAUSED;
     this._readable?.pause();
   }
 
   /** @internal resumeReading(). */
   _resumeReading(): void {
-    if (this._closing || !this._paused) return;
-    this._paused = false;
-    if (!this._started) return;
-    if (this._pending !== null || this._eofSeen) this._scheduleDrain();
+    if ((this._state & (CLOSING | PAUSED)) !== PAUSED) return;
+    this._state &= ~PAUSED;
+    if ((this._state & STARTED) === 0) return;
+    if (this._pending !== null || (this._state & EOF_SEEN) !== 0) this._scheduleDrain();
     else this._readable?.resume();
   }
 
   /** @internal isReading(). */
   _isReading(): boolean {
-    return !this._paused && !this._closing;
+    return (this._state & (PAUSED | CLOSING)) === 0;
   }
 
   // -------------------------------------------------------------- writing
 
   /** @internal Bytes queued in Node and not yet written to the OS. */
   _bufferSize(): number {
-    if (this._lostScheduled || this._writable === null) return 0;
-    return this._writable.writableLength;
+    if ((this._state & (LOST | WRITES)) !== WRITES) return 0;
+    return (this._stream as Writable).writableLength;
   }
 
   /**
@@ -444,22 +602,25 @@ export abstract class StreamTransportBase {
    */
   _write(data: BytesLike): void {
     const bytes = toBytes(data, 'write');
-    if (this._kind === 'socket') {
-      if (this._eof) throw new RuntimeError('Cannot call write() after writeEof()');
+    const state = this._state;
+    if ((state & PIPE) === 0) {
+      if ((state & EOF_SENT) !== 0) throw new RuntimeError('Cannot call write() after writeEof()');
       if (bytes.byteLength === 0) return;
-      if (this._lostScheduled) {
+      if ((state & LOST) !== 0) {
         this._lostWrite('socket.send() raised exception.');
         return;
       }
     } else {
       if (bytes.byteLength === 0) return;
-      if (this._lostScheduled || this._closing) {
+      if ((state & (LOST | CLOSING)) !== 0) {
         this._lostWrite('pipe closed by peer or os.write(pipe, data) raised exception.');
         return;
       }
     }
-    (this._writable as Writable).write(bytes, this._afterWrite);
-    this._flow.maybePause();
+    // The completion callback resumes the protocol at the low-water mark and
+    // finishes close(); one closure per transport, made on the first write.
+    (this._stream as Writable).write(bytes, (this._afterWriteCb ??= (err?: Error | null) => this._afterWrite(err)));
+    (this._flow ?? this._flowControl()).maybePause();
   }
 
   /** @internal writelines(): one writev through cork/uncork; every item validated first so none is half-written. */
@@ -469,9 +630,10 @@ export abstract class StreamTransportBase {
     }
     const items: Uint8Array[] = [];
     for (const item of list) items.push(toBytes(item, 'writelines'));
-    if (this._kind === 'socket' && this._eof) throw new RuntimeError('Cannot call writelines() after writeEof()');
-    const writable = this._writable as Writable;
-    const live = items.length > 1 && !this._lostScheduled && !(this._kind === 'pipe' && this._closing);
+    const state = this._state;
+    if ((state & (PIPE | EOF_SENT)) === EOF_SENT) throw new RuntimeError('Cannot call writelines() after writeEof()');
+    const writable = this._stream as Writable;
+    const live = items.length > 1 && (state & LOST) === 0 && (state & (PIPE | CLOSING)) !== (PIPE | CLOSING);
     if (live) writable.cork();
     try {
       for (const item of items) this._write(item);
@@ -486,55 +648,60 @@ export abstract class StreamTransportBase {
   }
 
   /** @internal Called by Node after each chunk was written: resumes the protocol at the low mark, finishes a pending close. */
-  readonly _afterWrite = (err?: Error | null): void => {
-    if (err || this._lostScheduled) return;
-    if (this._flow.protocolPaused) {
-      if (_getRunningLoop() === this._loop) this._flow.maybeResume();
-      else this._loop._callSoon(this._maybeResume, undefined);
+  _afterWrite(err?: Error | null): void {
+    if (err || (this._state & LOST) !== 0) return;
+    const flow = this._flow;
+    if (flow !== null && flow.protocolPaused) {
+      if (_getRunningLoop() === this._loop) flow.maybeResume();
+      else this._loop._callSoon(callMaybeResume as (...args: unknown[]) => void, [this]);
     }
-    if (this._closing && this._bufferSize() === 0) this._scheduleLost(null);
-  };
+    if ((this._state & CLOSING) !== 0 && this._bufferSize() === 0) this._scheduleLost(null);
+  }
 
-  private readonly _maybeResume = (): void => {
-    if (!this._lostScheduled) this._flow.maybeResume();
-  };
+  /** @internal setWriteBufferLimits(). */
+  _setWriteBufferLimits(high?: number, low?: number): void {
+    this._flowControl().setLimits(high, low);
+  }
+
+  /** @internal getWriteBufferLimits(). */
+  _getWriteBufferLimits(): [low: number, high: number] {
+    return this._flowControl().getLimits();
+  }
 
   /** @internal writeEof(). */
   _writeEof(): void {
-    if (this._kind === 'pipe') {
+    if ((this._state & PIPE) !== 0) {
       this._closePipeWriter();
       return;
     }
-    if (this._closing || this._eof) return;
-    this._eof = true;
-    (this._writable as Writable).end();
+    if ((this._state & (CLOSING | EOF_SENT)) !== 0) return;
+    this._state |= EOF_SENT;
+    (this._stream as Writable).end();
   }
 
   /** @internal close() of a socket: stop reading, flush, then connectionLost(null). */
   _closeSocket(): void {
-    if (this._closing) return;
-    this._closing = true;
+    if ((this._state & CLOSING) !== 0) return;
+    this._state = (this._state | CLOSING) & ~EOF_SEEN;
     this._pending = null;
-    this._eofSeen = false;
     this._readable?.pause();
-    if (this._streamClosed || this._bufferSize() === 0) this._scheduleLost(null);
+    if ((this._state & STREAM_CLOSED) !== 0 || this._bufferSize() === 0) this._scheduleLost(null);
     // else: _afterWrite finishes the close when Node's buffer drains.
   }
 
   /** @internal close() of a read pipe: immediate. */
   _closePipeReader(): void {
-    if (this._closing) return;
-    this._closing = true;
+    if ((this._state & CLOSING) !== 0) return;
+    this._state = (this._state | CLOSING) & ~EOF_SEEN;
     this._pending = null;
-    this._eofSeen = false;
     this._readable?.pause();
     this._scheduleLost(null);
   }
 
   /** @internal close()/writeEof() of a write pipe: flush, then connectionLost(null). */
   _closePipeWriter(): void {
-    if (this._closing) return;
-    this._closing = true;
+    if ((this._state & CLOSING) !== 0) return;
+    this._state |= CLOSING;
     if (this._bufferSize() === 0) this._scheduleLost(null);
   }
 
@@ -549,7 +716,7 @@ export abstract class StreamTransportBase {
   }
 
   toString(): string {
-    const state = this._lostScheduled ? 'closed' : this._closing ? 'closing' : 'open';
+    const state = (this._state & LOST) !== 0 ? 'closed' : (this._state & CLOSING) !== 0 ? 'closing' : 'open';
     return `<${this.constructor.name} ${state}>`;
   }
 }

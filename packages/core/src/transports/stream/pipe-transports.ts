@@ -26,15 +26,20 @@ function checkStream(stream: unknown, method: string, what: 'read' | 'write'): v
  * stream.
  */
 export class ReadPipeTransport extends StreamTransportBase implements ReadTransport {
-  /** The Node stream under this transport. */
-  readonly pipe: Readable;
-
   constructor(loop: EventLoop, pipe: Readable, protocol: BaseProtocolLike<never>, options?: StreamTransportOptions) {
     checkStream(pipe, 'new ReadPipeTransport()', 'read');
-    super(loop, protocol, options, pipe, null, 'pipe');
-    this.pipe = pipe;
-    if (!('pipe' in this._extra)) this._extra.pipe = pipe;
+    super(loop, protocol, options, pipe, true, false, 'pipe');
     this._begin();
+  }
+
+  /** The Node stream under this transport. */
+  get pipe(): Readable {
+    return this._stream as Readable;
+  }
+
+  /** @internal Extra info `'pipe'`: the stream. */
+  override _computeExtra(name: string): unknown {
+    return name === 'pipe' ? this._stream : undefined;
   }
 
   /** Whether data is being delivered. */
@@ -67,20 +72,25 @@ export class ReadPipeTransport extends StreamTransportBase implements ReadTransp
  * `connectionLost(err)` with `err.code === 'EPIPE'`. Extra info `'pipe'`.
  */
 export class WritePipeTransport extends StreamTransportBase implements WriteTransport {
-  /** The Node stream under this transport. */
-  readonly pipe: Writable;
-
   constructor(loop: EventLoop, pipe: Writable, protocol: BaseProtocolLike<never>, options?: StreamTransportOptions) {
     checkStream(pipe, 'new WritePipeTransport()', 'write');
-    super(loop, protocol, options, null, pipe, 'pipe');
-    this.pipe = pipe;
-    if (!('pipe' in this._extra)) this._extra.pipe = pipe;
+    super(loop, protocol, options, pipe, false, true, 'pipe');
     this._begin();
+  }
+
+  /** The Node stream under this transport. */
+  get pipe(): Writable {
+    return this._stream as Writable;
+  }
+
+  /** @internal Extra info `'pipe'`: the stream. */
+  override _computeExtra(name: string): unknown {
+    return name === 'pipe' ? this._stream : undefined;
   }
 
   /** Sets the write-buffer water marks (defaults 64 KiB / 16 KiB). */
   setWriteBufferLimits(high?: number, low?: number): void {
-    this._flow.setLimits(high, low);
+    this._setWriteBufferLimits(high, low);
   }
 
   /** Bytes Node has not handed to the OS yet. */
@@ -90,10 +100,10 @@ export class WritePipeTransport extends StreamTransportBase implements WriteTran
 
   /** `[low, high]`. */
   getWriteBufferLimits(): [low: number, high: number] {
-    return this._flow.getLimits();
+    return this._getWriteBufferLimits();
   }
 
-  /** Queues `data` (copied). Zero bytes: no-op. After close or loss: dropped (a warning after 5). */
+  /** Queues `data` (not copied: do not change it until it has been flushed). Zero bytes: no-op. After close or loss: dropped (a warning after 5). */
   write(data: BytesLike): void {
     this._write(data);
   }

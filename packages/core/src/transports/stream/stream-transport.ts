@@ -4,7 +4,7 @@ import type { EventLoop } from '../../loop/event-loop.js';
 import { RuntimeError } from '../../errors.js';
 import type { BaseProtocolLike, BufferedProtocolLike } from '../protocols.js';
 import type { BytesLike, Transport } from '../transports.js';
-import { StreamTransportBase, type StreamTransportOptions } from './base.js';
+import { StreamTransportBase, _hostedTransport, type StreamTransportOptions } from './base.js';
 
 /** Options of {@link StreamTransport}. */
 export interface StreamTransportConstructorOptions extends StreamTransportOptions {
@@ -14,10 +14,62 @@ export interface StreamTransportConstructorOptions extends StreamTransportOption
    * BufferedProtocol's buffer.
    */
   onread?: BufferedReadBinding | null;
+  /**
+   * For a socket whose handle has not started reading yet (a `net.Server`
+   * connection accepted with `pauseOnConnect`): read straight into a
+   * BufferedProtocol's buffers, as {@link BufferedReadBinding} does for client
+   * sockets, and for a plain Protocol into a scratch buffer shared by all
+   * transports, copied out per read. Node has no public way to do this for
+   * accepted sockets, so it uses `net.Socket`'s own `onread` machinery; where
+   * that is not available (or the socket already reads) the transport uses
+   * Node's 'data' events as usual. Default false.
+   */
+  readIntoBuffers?: boolean;
 }
 
 /** The size of the scratch buffer a {@link BufferedReadBinding} reads into when the protocol's own buffer cannot be used. */
 export const ONREAD_SCRATCH_SIZE = 64 * 1024;
+
+let sharedScratch: Buffer | null = null;
+
+/**
+ * The scratch buffer of every transport and default-sized binding of this
+ * thread: a read lands in it only to be copied out in the same synchronous
+ * callback, so one buffer serves every socket.
+ */
+function scratchBuffer(): Buffer {
+  return (sharedScratch ??= Buffer.allocUnsafe(ONREAD_SCRATCH_SIZE));
+}
+
+/** The protocol's `getBuffer(-1)`, checked; on failure the transport is failed and null returned. */
+function protocolReadBuffer(transport: StreamTransport, protocol: BufferedProtocolLike): Uint8Array | null {
+  try {
+    const buf = protocol.getBuffer(-1);
+    if (!(buf instanceof Uint8Array) || buf.byteLength === 0) {
+      throw new RuntimeError('getBuffer() returned an empty buffer or not a Uint8Array');
+    }
+    return buf;
+  } catch (exc) {
+    transport._fatalError(exc, 'Fatal error: protocol.getBuffer() call failed.');
+    return null;
+  }
+}
+
+/** A read the protocol's buffer did not take: hand the protocol a copy. */
+function deliverCopy(transport: StreamTransport, nread: number, buf: Uint8Array): void {
+  const chunk = Buffer.allocUnsafe(nread);
+  chunk.set(nread === buf.byteLength ? buf : buf.subarray(0, nread));
+  transport._onData(chunk);
+}
+
+/** `bufferUpdated(nread)` after a read straight into the protocol's buffer. */
+function deliverInPlace(transport: StreamTransport, nread: number): void {
+  try {
+    (transport._protocol as BufferedProtocolLike).bufferUpdated(nread);
+  } catch (exc) {
+    transport._fatalError(exc, 'Fatal error: protocol.bufferUpdated() call failed.');
+  }
+}
 
 /**
  * Zero-copy reads for client sockets and BufferedProtocol. Node reads into a
@@ -52,7 +104,9 @@ export class BufferedReadBinding {
     if (!Number.isInteger(scratchSize) || scratchSize <= 0) {
       throw new TypeError(`new BufferedReadBinding(): scratchSize must be a positive whole number of bytes, got ${String(scratchSize)}`);
     }
-    this._scratch = Buffer.allocUnsafe(scratchSize);
+    // The default size shares one buffer per thread (a read is copied out of
+    // the scratch within its callback), so a binding costs no buffer of its own.
+    this._scratch = scratchSize === ONREAD_SCRATCH_SIZE ? scratchBuffer() : Buffer.allocUnsafe(scratchSize);
     this.onread = { buffer: this._nextBuffer, callback: this._onRead };
   }
 
@@ -62,16 +116,8 @@ export class BufferedReadBinding {
     const transport = this._transport;
     if (transport === null || !transport._buffered || !transport._canDeliverNow()) return this._scratch;
     const protocol = transport._protocol as BufferedProtocolLike;
-    let buf: Uint8Array;
-    try {
-      buf = protocol.getBuffer(-1);
-      if (!(buf instanceof Uint8Array) || buf.byteLength === 0) {
-        throw new RuntimeError('getBuffer() returned an empty buffer or not a Uint8Array');
-      }
-    } catch (exc) {
-      transport._fatalError(exc, 'Fatal error: protocol.getBuffer() call failed.');
-      return this._scratch;
-    }
+    const buf = protocolReadBuffer(transport, protocol);
+    if (buf === null) return this._scratch;
     this._userBuffer = buf;
     this._userBufferOwner = protocol;
     return buf;
@@ -86,26 +132,81 @@ export class BufferedReadBinding {
     }
     if (transport._closing) return true;
     if (buf === this._userBuffer && this._userBufferOwner === transport._protocol && transport._canDeliverNow()) {
-      const protocol = transport._protocol as BufferedProtocolLike;
-      try {
-        protocol.bufferUpdated(nread);
-      } catch (exc) {
-        transport._fatalError(exc, 'Fatal error: protocol.bufferUpdated() call failed.');
-      }
+      deliverInPlace(transport, nread);
       return true;
     }
     // Scratch (or a buffer that can no longer be handed over): copy.
-    const chunk = Buffer.allocUnsafe(nread);
-    chunk.set(buf.subarray(0, nread));
-    transport._onData(chunk);
+    deliverCopy(transport, nread, buf);
     return true;
   };
 }
 
-function socketAddress(family: string | undefined, address: string | undefined, port: number | undefined): unknown {
-  if (address === undefined || address === '') return undefined;
-  if (family === 'IPv6') return [address, port ?? 0, 0, 0];
-  return [address, port ?? 0];
+/** Node's private symbols behind `net.Socket`'s `onread` option, found once by their descriptions (null: this Node has not got them). */
+interface OnreadSymbols {
+  buffer: symbol;
+  callback: symbol;
+  generator: symbol;
+}
+let onreadSymbols: OnreadSymbols | null | undefined;
+
+function findOnreadSymbols(socket: Socket): OnreadSymbols | null {
+  if (onreadSymbols !== undefined) return onreadSymbols;
+  const find = (description: string) => Object.getOwnPropertySymbols(socket).find((sym) => sym.description === description);
+  const buffer = find('kBuffer');
+  const callback = find('kBufferCb');
+  const generator = find('kBufferGen');
+  onreadSymbols = buffer !== undefined && callback !== undefined && generator !== undefined ? { buffer, callback, generator } : null;
+  return onreadSymbols;
+}
+
+type OnreadSocket = Socket & Record<symbol, unknown> & { _handle?: { reading?: boolean; useUserBuffer?: (buf: Uint8Array) => void } | null };
+
+// Shared by every transport. Node calls `socket[kBufferCb](nread, buf)` as a
+// method of the socket, then `bufGen()` as a plain function for the next
+// buffer, at once (same synchronous call): the first tells the second whose
+// buffer is wanted.
+let nextReadFor: StreamTransport | null = null;
+function socketOnRead(this: Socket, nread: number, buf: Uint8Array): boolean {
+  const transport = _hostedTransport(this) as StreamTransport;
+  transport._onReadInto(nread, buf);
+  nextReadFor = transport;
+  return true; // pausing goes through socket.pause() (the transport's pauseReading)
+}
+function socketNextBuffer(): Uint8Array {
+  const transport = nextReadFor;
+  nextReadFor = null;
+  return transport === null ? scratchBuffer() : transport._nextReadBuffer();
+}
+
+/** What a libuv handle's getpeername/getsockname fill in. */
+interface RawAddress {
+  address?: string;
+  family?: string;
+  port?: number;
+}
+type AddressHandle = { getpeername?: (out: RawAddress) => number; getsockname?: (out: RawAddress) => number };
+
+// Reused for every lookup (the handle fills it in), and the last host strings
+// seen, so that thousands of connections from one host share one string.
+const rawAddress: RawAddress = {};
+let lastPeerHost = '';
+let lastSockHost = '';
+
+/** The host and port the handle reports (`which`), or null. */
+function handleAddress(handle: AddressHandle, which: 'getpeername' | 'getsockname'): RawAddress | null {
+  const get = handle[which];
+  if (typeof get !== 'function') return null;
+  rawAddress.address = undefined;
+  rawAddress.port = undefined;
+  rawAddress.family = undefined;
+  if (get.call(handle, rawAddress) !== 0 || typeof rawAddress.address !== 'string' || rawAddress.address === '') return null;
+  return rawAddress;
+}
+
+/** asyncio's address tuple from a host and port: IPv6 hosts (which contain ':') get flowinfo and scope id. */
+function addressTuple(host: string | null, port: number): unknown {
+  if (host === null) return undefined;
+  return host.includes(':') ? [host, port, 0, 0] : [host, port];
 }
 
 /**
@@ -118,9 +219,10 @@ function socketAddress(family: string | undefined, address: string | undefined, 
  *   by one is reported to `loop.callExceptionHandler({message, exception,
  *   transport, protocol})` and the transport is aborted with
  *   `connectionLost(exc)`.
- * - `write()` copies the bytes into Node's stream (the caller may reuse its
- *   buffer); `getWriteBufferSize()` is what Node has not flushed yet; flow
- *   control fires `pauseWriting`/`resumeWriting` once per crossing.
+ * - `write()` hands the caller's bytes to Node without a copy (as asyncio
+ *   3.12+: do not change them until flushed); `getWriteBufferSize()` is what
+ *   Node has not flushed yet; flow control fires `pauseWriting`/`resumeWriting`
+ *   once per crossing.
  * - EOF from the peer calls `eofReceived()`: `true` keeps the transport open
  *   for writing, anything else closes it. (The socket is switched to
  *   `allowHalfOpen`.)
@@ -132,31 +234,28 @@ function socketAddress(family: string | undefined, address: string | undefined, 
  * `options.extra` since Node does not report them), plus `options.extra`.
  */
 export class StreamTransport extends StreamTransportBase implements Transport {
-  /** The Node stream under this transport. */
-  readonly stream: Duplex;
+  /** @internal Peer host as captured at construction (null: none known); the tuple is built on request. */
+  _peerHost: string | null = null;
+  /** @internal */ _peerPort = 0;
+  /** @internal Local host as captured at construction (null: none known). */
+  _sockHost: string | null = null;
+  /** @internal */ _sockPort = 0;
+  /** @internal With `readIntoBuffers`: the protocol buffer Node reads into next (null: the shared scratch). */
+  _readBuf: Uint8Array | null = null;
 
   constructor(loop: EventLoop, stream: Duplex, protocol: BaseProtocolLike<never>, options?: StreamTransportConstructorOptions) {
     if (stream === null || typeof stream !== 'object' || typeof (stream as Duplex).write !== 'function' || typeof (stream as Duplex).on !== 'function') {
       throw new TypeError('new StreamTransport(): stream must be a Node Duplex stream such as a connected net.Socket');
     }
-    super(loop, protocol, options, stream, stream, 'socket');
-    this.stream = stream;
+    super(loop, protocol, options, stream, true, true, 'socket');
     // asyncio decides on EOF itself (eofReceived), so Node must not end our side.
     (stream as Duplex & { allowHalfOpen: boolean }).allowHalfOpen = true;
     if (stream instanceof Socket) {
+      // Node forgets the addresses once the socket is closed (and a peer's reset
+      // closes it before we hear of it): take them now, as asyncio does, but
+      // compactly (a transport per connection).
       const extra = this._extra;
-      if (!('socket' in extra)) extra.socket = stream;
-      if (!('peername' in extra)) {
-        const peer = socketAddress(stream.remoteFamily, stream.remoteAddress, stream.remotePort);
-        if (peer !== undefined) extra.peername = peer;
-      }
-      if (!('sockname' in extra)) {
-        const local = stream.address();
-        if (local !== null && typeof local === 'object' && 'address' in local) {
-          const sock = socketAddress(local.family, local.address, local.port);
-          if (sock !== undefined) extra.sockname = sock;
-        }
-      }
+      if (extra === null || !('peername' in extra) || !('sockname' in extra)) this._captureAddresses();
     }
     const binding = options?.onread ?? null;
     if (binding !== null) {
@@ -171,6 +270,83 @@ export class StreamTransport extends StreamTransportBase implements Transport {
       }
     }
     this._begin();
+    if (options?.readIntoBuffers === true && binding === null) this._readIntoBuffers();
+  }
+
+  /** The Node stream under this transport. */
+  get stream(): Duplex {
+    return this._stream as Duplex;
+  }
+
+  /** @internal Extra info `'socket'`, `'peername'`, `'sockname'`. */
+  override _computeExtra(name: string): unknown {
+    const stream = this._stream;
+    if (!(stream instanceof Socket)) return undefined;
+    if (name === 'socket') return stream;
+    if (name === 'peername') return addressTuple(this._peerHost, this._peerPort);
+    if (name === 'sockname') return addressTuple(this._sockHost, this._sockPort);
+    return undefined;
+  }
+
+  /** @internal Reads peername/sockname from the socket's handle (or Node's getters where the handle has no such method). */
+  _captureAddresses(): void {
+    const stream = this._stream as Socket & { _handle?: AddressHandle | null };
+    const handle = stream._handle;
+    if (handle === null || handle === undefined) return;
+    let peer = handleAddress(handle, 'getpeername');
+    if (peer === null && typeof handle.getpeername !== 'function') peer = { address: stream.remoteAddress, port: stream.remotePort };
+    if (peer !== null && typeof peer.address === 'string' && peer.address !== '') {
+      this._peerHost = peer.address === lastPeerHost ? lastPeerHost : (lastPeerHost = peer.address);
+      this._peerPort = peer.port ?? 0;
+    }
+    let local = handleAddress(handle, 'getsockname');
+    if (local === null && typeof handle.getsockname !== 'function') {
+      const info = stream.address();
+      local = info !== null && typeof info === 'object' && 'address' in info ? { address: info.address, port: info.port } : null;
+    }
+    if (local !== null && typeof local.address === 'string' && local.address !== '') {
+      this._sockHost = local.address === lastSockHost ? lastSockHost : (lastSockHost = local.address);
+      this._sockPort = local.port ?? 0;
+    }
+  }
+
+  override setProtocol(protocol: BaseProtocolLike<never>): void {
+    super.setProtocol(protocol);
+    // A read already aimed at the old protocol's buffer is copied to the new one.
+    this._readBuf = null;
+  }
+
+  /** @internal Switches an accepted socket that is not reading yet to reads into buffers (see `readIntoBuffers`); false if it cannot. */
+  _readIntoBuffers(): boolean {
+    const stream = this._stream as OnreadSocket;
+    if (!(stream instanceof Socket) || _hostedTransport(stream) !== this || stream.destroyed) return false;
+    const handle = stream._handle;
+    if (handle === null || handle === undefined || typeof handle.useUserBuffer !== 'function' || handle.reading === true) return false;
+    const symbols = findOnreadSymbols(stream);
+    if (symbols === null || stream[symbols.buffer] !== null || stream[symbols.callback] !== null) return false;
+    stream[symbols.generator] = socketNextBuffer;
+    stream[symbols.callback] = socketOnRead;
+    const first = this._nextReadBuffer();
+    stream[symbols.buffer] = first;
+    handle.useUserBuffer(first);
+    return true;
+  }
+
+  /** @internal (readIntoBuffers) The buffer for the socket's next read. */
+  _nextReadBuffer(): Uint8Array {
+    this._readBuf = null;
+    if (!this._buffered || !this._canDeliverNow()) return scratchBuffer();
+    const buf = protocolReadBuffer(this, this._protocol as BufferedProtocolLike);
+    if (buf === null) return scratchBuffer();
+    this._readBuf = buf;
+    return buf;
+  }
+
+  /** @internal (readIntoBuffers) `nread` bytes were read into `buf`. */
+  _onReadInto(nread: number, buf: Uint8Array): void {
+    if (this._closing) return; // asyncio stops reading on close(): later bytes are never delivered
+    if (buf === this._readBuf && this._canDeliverNow()) deliverInPlace(this, nread);
+    else deliverCopy(this, nread, buf);
   }
 
   /** Whether data is being delivered (not paused, not closing). */
@@ -190,7 +366,7 @@ export class StreamTransport extends StreamTransportBase implements Transport {
 
   /** Sets the write-buffer water marks (defaults 64 KiB / 16 KiB). */
   setWriteBufferLimits(high?: number, low?: number): void {
-    this._flow.setLimits(high, low);
+    this._setWriteBufferLimits(high, low);
   }
 
   /** Bytes Node has not handed to the OS yet. */
@@ -200,10 +376,10 @@ export class StreamTransport extends StreamTransportBase implements Transport {
 
   /** `[low, high]`. */
   getWriteBufferLimits(): [low: number, high: number] {
-    return this._flow.getLimits();
+    return this._getWriteBufferLimits();
   }
 
-  /** Queues `data` (copied). Zero bytes: no-op. After `writeEof()`: RuntimeError. After the connection is lost: dropped (a warning after 5). */
+  /** Queues `data` (not copied: do not change it until it has been flushed). Zero bytes: no-op. After `writeEof()`: RuntimeError. After the connection is lost: dropped (a warning after 5). */
   write(data: BytesLike): void {
     this._write(data);
   }
