@@ -97,7 +97,7 @@ describe('connectReadPipe', () => {
     const loop = newLoop();
     const fifo = makeFifo();
     const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-    fds.push(fd);
+    // The transport owns this fd and closes it: closing it here too could close a reused number.
     const protocol = await loop.runUntilComplete(async () => {
       const [, proto] = await connectReadPipe(loop, () => new Recorder(), fd);
       track(spawn('/bin/sh', ['-c', `printf 'through the fifo' > "${fifo}"`], { stdio: 'ignore' }));
@@ -112,7 +112,7 @@ describe('connectReadPipe', () => {
     const loop = newLoop();
     const fifo = makeFifo();
     const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-    fds.push(fd);
+    // The transport owns this fd and closes it: closing it here too could close a reused number.
     await loop.runUntilComplete(async () => {
       const [transport, proto] = await connectReadPipe(loop, () => new Recorder(), fd);
       transport.close();
@@ -198,7 +198,7 @@ describe('connectWritePipe', () => {
     const fifo = makeFifo();
     const readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
     const writeFd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
-    fds.push(readFd, writeFd);
+    // The transport owns this fd and closes it: closing it here too could close a reused number.
     const text = await loop.runUntilComplete(async () => {
       const [, readProto] = await connectReadPipe(loop, () => new Recorder(), readFd);
       const [writer] = await connectWritePipe(loop, () => new Recorder(), writeFd);
@@ -239,7 +239,7 @@ describe('connectWritePipe', () => {
     const fifo = makeFifo();
     const readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
     const writeFd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
-    fds.push(writeFd);
+    // The transport owns this fd and closes it: closing it here too could close a reused number.
     closeSync(readFd);
     const lostWith = await loop.runUntilComplete(async () => {
       const [writer, proto] = await connectWritePipe(loop, () => new Recorder(), writeFd);
@@ -253,7 +253,7 @@ describe('connectWritePipe', () => {
   it('writes to a character device fd (/dev/null)', async () => {
     const loop = newLoop();
     const fd = openSync('/dev/null', 'w');
-    fds.push(fd);
+    // The transport owns this fd and closes it: closing it here too could close a reused number.
     const lost = await loop.runUntilComplete(async () => {
       const [writer, proto] = await connectWritePipe(loop, () => new Recorder(), fd);
       writer.write(Buffer.from('discarded'));
@@ -277,8 +277,8 @@ describe('argument checks', () => {
 
   it('refuses a closed descriptor, a non-stream and a bad factory, naming them', () => {
     const loop = newLoop();
-    const fd = openSync('/dev/null', 'r');
-    closeSync(fd);
+    // A number far above any descriptor this process opens (a just-closed one could be reused by another thread).
+    const fd = 987_654;
     expect(() => connectReadPipe(loop, () => new Recorder(), fd)).toThrow(/is not an open file descriptor/);
     expect(() => connectReadPipe(loop, () => new Recorder(), 'fifo' as unknown as number)).toThrow(/pipe must be a file descriptor number or a Node Readable stream/);
     expect(() => connectWritePipe(loop, () => new Recorder(), -1)).toThrow(/file descriptor \(an integer >= 0\)/);
