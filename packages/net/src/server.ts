@@ -8,6 +8,7 @@ import {
   CancelledError,
   RuntimeError,
   StreamTransport,
+  isBufferedProtocol,
   wrapFuture,
   type StreamTransportConstructorOptions,
   type BaseProtocolLike,
@@ -324,7 +325,7 @@ export class Server implements TransportServer, AsyncDisposable {
     }
     // No waiter Future per connection: if connectionMade throws, the transport
     // calls _connectionMadeFailed (asyncio's "Error on transport creation").
-    const options: StreamTransportConstructorOptions = { server: this, readIntoBuffers: true };
+    const options: StreamTransportConstructorOptions = { server: this, readIntoBuffers: isBufferedProtocol(protocol) };
     if (this._unix !== null) options.extra = { sockname: this._unix.path, peername: '' };
     else sock.setNoDelay(true); // TCP_NODELAY, as asyncio sets on every TCP transport
     try {
