@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CancelledError, RuntimeError, TASK_GROUP_ERROR_MESSAGE, TaskGroup, currentTask, sleep, type Task } from '../src/index.js';
-import { newLoop } from './support.js';
+import { newVirtualLoop as newLoop } from './support.js';
 
 
 /** The error `p` rejects with; fails the test if it resolves. */

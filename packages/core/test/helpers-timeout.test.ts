@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CancelledError, RuntimeError, Timeout, TimeoutError, currentTask, sleep, timeout, timeoutAt, waitFor } from '../src/index.js';
-import { newLoop } from './support.js';
+import { newVirtualLoop as newLoop } from './support.js';
 
 
 /** The error `p` rejects with; fails the test if it resolves. */

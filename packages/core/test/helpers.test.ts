@@ -15,7 +15,7 @@ import {
   wait,
   wrapFuture,
 } from '../src/index.js';
-import { newLoop } from './support.js';
+import { newVirtualLoop as newLoop } from './support.js';
 
 
 /** The error `p` rejects with; fails the test if it resolves. */
@@ -34,7 +34,7 @@ describe('gather', () => {
     const finished: string[] = [];
     const result = await loop.runUntilComplete(async () => {
       const slow = loop.createTask(async () => {
-        await sleep(0.03);
+        await sleep(0.3); // far apart from the others, so load on the machine cannot reorder them
         finished.push('slow');
         return 'slow';
       });
@@ -72,7 +72,7 @@ describe('gather', () => {
     await loop.runUntilComplete(async () => {
       let siblingFinished = false;
       const sibling = loop.createTask(async () => {
-        await sleep(0.03);
+        await sleep(0.5);
         siblingFinished = true;
         return 1;
       });

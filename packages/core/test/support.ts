@@ -9,3 +9,32 @@ export function newLoop(): EventLoop {
   });
   return loop;
 }
+
+/**
+ * A loop on a virtual clock: when nothing is ready it jumps straight to the next
+ * timer instead of waiting, so timers fire in exact deadline order however
+ * loaded the machine is (what `@aioloop/testing`'s TestLoop does, kept minimal
+ * here because core's tests cannot depend on that package).
+ */
+export class VirtualClockLoop extends EventLoop {
+  private now = 0;
+
+  override time(): number {
+    return this.now;
+  }
+
+  protected override _idle(delaySeconds: number): void {
+    if (delaySeconds === Infinity) return;
+    this.now += delaySeconds;
+    this._wakeup();
+  }
+}
+
+/** A {@link VirtualClockLoop} closed when the current test finishes. */
+export function newVirtualLoop(): EventLoop {
+  const loop = new VirtualClockLoop({ debug: false });
+  onTestFinished(() => {
+    if (!loop.isRunning()) loop.close();
+  });
+  return loop;
+}
