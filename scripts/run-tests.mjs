@@ -32,7 +32,7 @@ for (const { dir } of packages) rmSync(join(dir, '.vitest-report.json'), { force
 
 const turbo = spawnSync(
   'npx',
-  [...pnpm, 'exec', 'turbo', 'run', 'build', 'typecheck', 'lint', 'test', '--continue', '--output-logs=new-only', ...process.argv.slice(2)],
+  [...pnpm, 'exec', 'turbo', 'run', 'build', 'typecheck', 'lint', 'test', '--continue', '--concurrency=1', '--output-logs=new-only', ...process.argv.slice(2)],
   { cwd: root, stdio: 'inherit', env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' } },
 );
 
