@@ -25,3 +25,4 @@ export * from './helpers/index.js';
 export * from './executor/index.js';
 export * from './transports/index.js';
 export { setLogger, type Logger } from './debug/logger.js';
+export { describeValue } from './debug/describe.js';

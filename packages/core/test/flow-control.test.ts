@@ -190,3 +190,19 @@ describe('protocol base classes and helpers', () => {
     expect(() => toBytes(null)).toThrow(/got null/);
   });
 });
+
+describe('describeValue', () => {
+  it('names any value briefly for error messages', async () => {
+    const { describeValue } = await import('../src/index.js');
+    expect(describeValue(42)).toBe('42');
+    expect(describeValue('x'.repeat(50))).toBe(`"${'x'.repeat(37)}..."`);
+    expect(describeValue(null)).toBe('null');
+    expect(describeValue(undefined)).toBe('undefined');
+    expect(describeValue(function named() {})).toBe('function named');
+    expect(describeValue(async () => {})).toBe('async function <anonymous>');
+    expect(describeValue(Buffer.alloc(3))).toBe('Buffer(3)');
+    expect(describeValue([1, 2])).toBe('array(2)');
+    expect(describeValue(new Map())).toBe('Map object');
+    expect(describeValue({})).toBe('object');
+  });
+});

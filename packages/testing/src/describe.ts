@@ -1,27 +1,6 @@
-/** @internal A short description of a value for error messages. */
-export function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  switch (typeof value) {
-    case 'undefined':
-      return 'undefined';
-    case 'string':
-      return JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value);
-    case 'number':
-    case 'boolean':
-    case 'bigint':
-      return String(value);
-    case 'symbol':
-      return value.toString();
-    case 'function':
-      return `function ${value.name || '<anonymous>'}`;
-    default: {
-      if (Array.isArray(value)) return `array(${value.length})`;
-      if (value instanceof Uint8Array) return `${value.constructor.name}(${value.byteLength})`;
-      const ctor = (value as { constructor?: { name?: string } }).constructor;
-      return ctor && ctor.name && ctor.name !== 'Object' ? `${ctor.name} object` : 'object';
-    }
-  }
-}
+import { describeValue } from '@aioloop/core';
+
+export { describeValue };
 
 /** @internal Checks a non-negative finite number option. */
 export function checkNonNegative(value: unknown, where: string): number {

@@ -1,4 +1,8 @@
-/** @internal A short, safe description of any value for error messages and logs. */
+/**
+ * A short, safe description of any value for error messages and logs
+ * (`42`, `"text"`, `null`, `function name`, `Buffer(3)`, `Foo object`). Packages
+ * and plugins use it so every aioloop error names what it got the same way.
+ */
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   switch (typeof value) {
@@ -17,6 +21,7 @@ export function describeValue(value: unknown): string {
     default: {
       const ctor = (value as { constructor?: { name?: string } }).constructor;
       if (Array.isArray(value)) return `array(${value.length})`;
+      if (value instanceof Uint8Array) return `${value.constructor.name}(${value.byteLength})`;
       if (ctor && ctor.name && ctor.name !== 'Object') {
         const own = (value as { toString?: () => string }).toString;
         if (own && own !== Object.prototype.toString) {
