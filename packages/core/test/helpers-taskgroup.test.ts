@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CancelledError, RuntimeError, TASK_GROUP_ERROR_MESSAGE, TaskGroup, currentTask, sleep, type Task } from '../src/index.js';
-import { newVirtualLoop as newLoop } from './support.js';
+import { caught, newVirtualLoop as newLoop } from './support.js';
 
-
-/** The error `p` rejects with; fails the test if it resolves. */
-async function caught(p: PromiseLike<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection, but it resolved');
-}
 
 describe('TaskGroup', () => {
   it('waits for every task before run() resolves with the body result', async () => {

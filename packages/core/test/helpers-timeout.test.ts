@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CancelledError, RuntimeError, Timeout, TimeoutError, currentTask, sleep, timeout, timeoutAt, waitFor } from '../src/index.js';
-import { newVirtualLoop as newLoop } from './support.js';
+import { caught, newVirtualLoop as newLoop } from './support.js';
 
-
-/** The error `p` rejects with; fails the test if it resolves. */
-async function caught(p: PromiseLike<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection, but it resolved');
-}
 
 describe('timeout() callback form', () => {
   it('on expiry cancels the body, runs its finally, and throws TimeoutError caused by the CancelledError', async () => {

@@ -15,18 +15,8 @@ import {
   wait,
   wrapFuture,
 } from '../src/index.js';
-import { newVirtualLoop as newLoop } from './support.js';
+import { caught, newVirtualLoop as newLoop } from './support.js';
 
-
-/** The error `p` rejects with; fails the test if it resolves. */
-async function caught(p: PromiseLike<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection, but it resolved');
-}
 
 describe('gather', () => {
   it('returns results in input order, not completion order, for tasks, futures, promises and async functions', async () => {

@@ -38,3 +38,13 @@ export function newVirtualLoop(): EventLoop {
   });
   return loop;
 }
+
+/** The error `p` rejects with; fails the test if it resolves. */
+export async function caught(p: PromiseLike<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection, but it resolved');
+}
