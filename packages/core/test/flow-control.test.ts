@@ -206,3 +206,12 @@ describe('describeValue', () => {
     expect(describeValue({})).toBe('object');
   });
 });
+
+describe('checkProtocol', () => {
+  it('accepts a protocol and names what it got otherwise', async () => {
+    const { checkProtocol } = await import('../src/index.js');
+    expect(() => checkProtocol(new Protocol(), 'setProtocol()')).not.toThrow();
+    expect(() => checkProtocol(null, 'setProtocol()')).toThrow(/setProtocol\(\): protocol must be a protocol object .* got null/);
+    expect(() => checkProtocol({ dataReceived() {} }, 'new MyTransport()')).toThrow(/new MyTransport\(\).*got object/);
+  });
+});

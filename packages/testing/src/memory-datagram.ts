@@ -1,4 +1,5 @@
 import {
+  checkProtocol,
   WriteFlowControl,
   toBytes,
   type BaseProtocolLike,
@@ -152,9 +153,7 @@ export class MemoryDatagramTransport implements DatagramTransport {
   }
 
   setProtocol(protocol: BaseProtocolLike<never>): void {
-    if (protocol === null || typeof protocol !== 'object') {
-      throw new TypeError(`setProtocol(): protocol must be a protocol object, got ${describeValue(protocol)}`);
-    }
+    checkProtocol(protocol, 'setProtocol()');
     this.protocol = protocol as unknown as DatagramProtocolLike;
   }
 

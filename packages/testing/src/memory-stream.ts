@@ -1,4 +1,5 @@
 import {
+  checkProtocol,
   RuntimeError,
   WriteFlowControl,
   isBufferedProtocol,
@@ -202,9 +203,7 @@ export class MemoryStreamTransport implements Transport {
   }
 
   setProtocol(protocol: BaseProtocolLike<never>): void {
-    if (protocol === null || typeof protocol !== 'object') {
-      throw new TypeError(`setProtocol(): protocol must be a protocol object, got ${describeValue(protocol)}`);
-    }
+    checkProtocol(protocol, 'setProtocol()');
     this.protocol = protocol as unknown as AnyProtocol;
   }
 

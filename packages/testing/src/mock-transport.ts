@@ -1,4 +1,5 @@
 import {
+  checkProtocol,
   RuntimeError,
   WriteFlowControl,
   isBufferedProtocol,
@@ -265,9 +266,7 @@ export class MockTransport implements Transport {
   }
 
   setProtocol(protocol: BaseProtocolLike<never>): void {
-    if (protocol === null || typeof protocol !== 'object') {
-      throw new TypeError(`setProtocol(): protocol must be a protocol object, got ${describeValue(protocol)}`);
-    }
+    checkProtocol(protocol, 'setProtocol()');
     this.calls.push({ method: 'setProtocol', time: this.now() });
     this.protocol = protocol as unknown as AnyProtocol;
   }

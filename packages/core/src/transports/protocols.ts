@@ -1,3 +1,4 @@
+import { describeValue } from '../debug/describe.js';
 import type { BaseTransport, DatagramTransport, SubprocessTransport, Transport } from './transports.js';
 
 /**
@@ -104,4 +105,15 @@ export function isBufferedProtocol(protocol: unknown): protocol is BufferedProto
     typeof (protocol as BufferedProtocolLike).getBuffer === 'function' &&
     typeof (protocol as BufferedProtocolLike).bufferUpdated === 'function'
   );
+}
+
+/**
+ * Checks that `protocol` can be given to a transport (an object with
+ * `connectionLost`), for transport authors' constructors and `setProtocol()`.
+ * Throws a TypeError naming `where` and what it got.
+ */
+export function checkProtocol(protocol: unknown, where: string): void {
+  if (protocol === null || typeof protocol !== 'object' || typeof (protocol as BaseProtocolLike).connectionLost !== 'function') {
+    throw new TypeError(`${where}: protocol must be a protocol object (with connectionMade/connectionLost/...), got ${describeValue(protocol)}`);
+  }
 }

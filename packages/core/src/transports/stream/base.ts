@@ -5,7 +5,7 @@ import { _getRunningLoop } from '../../loop/thread-state.js';
 import { logger } from '../../debug/logger.js';
 import { RuntimeError } from '../../errors.js';
 import { WriteFlowControl, type FlowControlOwner } from '../flow-control.js';
-import { isBufferedProtocol, type BaseProtocolLike, type BufferedProtocolLike, type ProtocolLike } from '../protocols.js';
+import { checkProtocol, isBufferedProtocol, type BaseProtocolLike, type BufferedProtocolLike, type ProtocolLike } from '../protocols.js';
 import { toBytes, type BaseTransport, type BytesLike } from '../transports.js';
 
 /** After this many writes to a lost connection, each further write logs a warning (asyncio's LOG_THRESHOLD_FOR_CONNLOST_WRITES). */
@@ -49,12 +49,6 @@ const EMPTY_QUEUE: readonly Buffer[] = [];
 /** Whether `exc` is an operating-system error (asyncio's OSError): Node's system errors carry a string `code` and numeric `errno`. */
 export function isSystemError(exc: unknown): exc is NodeJS.ErrnoException {
   return exc instanceof Error && typeof (exc as NodeJS.ErrnoException).code === 'string' && typeof (exc as NodeJS.ErrnoException).errno === 'number';
-}
-
-function checkProtocol(protocol: unknown, method: string): void {
-  if (protocol === null || typeof protocol !== 'object' || typeof (protocol as AnyProtocol).connectionLost !== 'function') {
-    throw new TypeError(`${method}: protocol must be a protocol object (with connectionMade/connectionLost/...), got ${protocol === null ? 'null' : typeof protocol}`);
-  }
 }
 
 // State bits of a transport (one small integer instead of a dozen boolean fields:
