@@ -6,6 +6,7 @@
 //   'cpu'   -> { cpuMicros } (user + system CPU time used so far)
 //   'stop'  -> exits
 import net from 'node:net';
+import v8 from 'node:v8';
 import { fileURLToPath } from 'node:url';
 
 const kind = process.argv[2];
@@ -45,22 +46,34 @@ async function startAioloop(buffered) {
     }
   }
 
-  // Every connection reads into one shared 64 KiB buffer. transport.write()
-  // keeps a reference to what it is given (as asyncio 3.12+), so the echo
-  // copies the bytes out before the shared buffer is read into again.
-  const shared = Buffer.allocUnsafe(64 * 1024);
+  // Zero-copy echo: every connection reads into the free tail of one shared
+  // slab, and bufferUpdated writes back a view of the very bytes it was given.
+  // transport.write() keeps a reference until Node has handed the bytes to the
+  // kernel (as asyncio 3.12+): if it did so at once (write buffer empty after
+  // the write, the usual case) the same region is read into again; otherwise
+  // the region is left to the pending write and the tail moves past it, and a
+  // new slab starts when the tail gets short (the old one is freed once its
+  // last write is flushed). No buffer is held per connection.
+  const SLAB_BYTES = 256 * 1024;
+  const MIN_READ = 64 * 1024;
+  let slab = Buffer.allocUnsafe(SLAB_BYTES);
+  let used = 0;
   class BufferedEcho extends BufferedProtocol {
     connectionMade(transport) {
       this.transport = transport;
       connections++;
     }
     getBuffer() {
-      return shared;
+      if (SLAB_BYTES - used < MIN_READ) {
+        slab = Buffer.allocUnsafe(SLAB_BYTES);
+        used = 0;
+      }
+      return slab.subarray(used);
     }
     bufferUpdated(nbytes) {
-      const out = Buffer.allocUnsafe(nbytes);
-      shared.copy(out, 0, 0, nbytes);
-      this.transport.write(out);
+      const transport = this.transport;
+      transport.write(slab.subarray(used, used + nbytes));
+      if (transport.getWriteBufferSize() > 0) used += nbytes;
     }
     connectionLost() {
       connections--;
@@ -90,10 +103,12 @@ process.on('message', (msg) => {
   if (msg === 'mem') {
     for (let i = 0; i < 4; i++) globalThis.gc?.();
     const m = process.memoryUsage();
-    process.send({ rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, connections });
+    const spaces = {};
+    for (const space of v8.getHeapSpaceStatistics()) spaces[space.space_name] = space.physical_space_size;
+    process.send({ rss: m.rss, heapUsed: m.heapUsed, heapPhysical: v8.getHeapStatistics().total_physical_size, external: m.external, arrayBuffers: m.arrayBuffers, spaces, connections });
   } else if (msg === 'cpu') {
-    const u = process.cpuUsage();
-    process.send({ cpuMicros: u.user + u.system });
+    const u = process.resourceUsage();
+    process.send({ cpuMicros: u.userCPUTime + u.systemCPUTime, userMicros: u.userCPUTime, minorFaults: u.minorPageFault, voluntarySwitches: u.voluntaryContextSwitches });
   } else if (msg === 'stop') {
     process.exit(0);
   }
