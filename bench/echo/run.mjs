@@ -262,7 +262,7 @@ if (WRITE) {
       `each sending one message and waiting for the whole echo before the next, for ${SECONDS} s after a ${WARMUP} s warm-up; best of ${ROUNDS} rounds, ` +
       `the three servers alternating within each round. Server CPU per request: user+system CPU time of the server process during the counted window divided by the requests served (median of the rounds) — less sensitive to other load on the machine than MB/s. Memory: growth of the server process's RSS, JS heap, native memory (RSS outside the V8 heap) and external memory (after full GCs) with ${IDLE} idle ` +
       `connections open, divided by ${IDLE}; median of ${ROUNDS} rounds. Every server runs with the young generation fixed at 1 MiB per semi-space (\`${FIXED_YOUNG_GEN.join(' ')}\`, the same for all three) because V8 otherwise grows it in doublings whose timing decides up to ~1.5 KiB of the per-connection figure; the last column is the same measurement with V8's default sizing, and how much of it is young generation. ` +
-      `The BufferedProtocol server reads every connection into the free tail of one shared 256 KiB slab and writes back a view of the bytes it received (zero copy: transport.write keeps a reference until flushed, as asyncio 3.12+, so a region is never handed out twice; a new slab starts when the tail is under 16 KiB).`,
+      `The BufferedProtocol server is a zero-copy echo: every connection reads into the free tail of one shared 256 KiB slab and writes back a view of the bytes it received; transport.write keeps a reference until the bytes reach the kernel (as asyncio 3.12+), so the region is read into again only when getWriteBufferSize() is 0 right after the write, and a new slab starts when the tail is under 64 KiB.`,
     '',
     table,
     '',
@@ -270,7 +270,7 @@ if (WRITE) {
     targets,
     '',
     `Load average when the run started: ${LOAD_AT_START.toFixed(1)} on ${os.cpus().length} CPUs (the machine is shared; MB/s moves with it, CPU per request much less). ` +
-      'Where the time and memory go, and what would close the gaps: [bench/README.md](bench/README.md#echo-analysis).',
+      'How noisy the machine is, where the time and memory go, and why the young generation is fixed: [bench/README.md](bench/README.md#echo-analysis).',
     '<!-- echo:end -->',
   ].join('\n');
   doc = /<!-- echo:start -->[\s\S]*<!-- echo:end -->/.test(doc)
