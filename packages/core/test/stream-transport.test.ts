@@ -657,6 +657,11 @@ describe('StreamTransport with a BufferedProtocol', () => {
     }
   }
 
+  /** Opts in to zero-copy reads: Node reads straight into `buf`. */
+  class ZeroCopyBuffered extends Buffered {
+    override readonly zeroCopyReads = true;
+  }
+
   it('copies each chunk through getBuffer()/bufferUpdated() until consumed, with a small buffer', async () => {
     const loop = newLoop();
     const [ours, peer] = await tcpPair();
@@ -671,11 +676,31 @@ describe('StreamTransport with a BufferedProtocol', () => {
     expect(Math.max(...proto.got.map((g) => g.length))).toBeLessThanOrEqual(1000);
   });
 
-  it('reads straight into the protocol buffer with a BufferedReadBinding (onread) and switches protocols both ways', async () => {
+  for (const how of ['BufferedReadBinding (onread)', 'readIntoBuffers (accepted socket)'] as const) {
+    it(`with a ${how} and no zeroCopyReads, asks getBuffer(-1) just before each read's bytes are copied in, as asyncio does`, async () => {
+      const loop = newLoop();
+      const binding = how === 'BufferedReadBinding (onread)' ? new BufferedReadBinding() : null;
+      const [ours, peer] = binding !== null ? await tcpPair('127.0.0.1', { onread: binding.onread }) : await acceptedPair();
+      const proto = new Buffered(loop, 4096);
+      await loop.runUntilComplete(async () => {
+        new StreamTransport(loop, ours, proto, binding !== null ? { onread: binding } : { readIntoBuffers: true });
+        await pause(loop, 0.05);
+        expect(proto.sizeHints).toEqual([]); // never asked ahead of the data
+        peer.end(pattern(50_000, 7));
+        expect(await proto.lost).toBe(null);
+      });
+      expect(Buffer.concat(proto.got).equals(pattern(50_000, 7))).toBe(true);
+      // One getBuffer(-1) per bufferUpdated, none left over.
+      expect(proto.sizeHints.length).toBe(proto.got.length);
+      expect(new Set(proto.sizeHints)).toEqual(new Set([-1]));
+    });
+  }
+
+  it('reads straight into a zeroCopyReads protocol buffer with a BufferedReadBinding (onread) and switches protocols both ways', async () => {
     const loop = newLoop();
     const binding = new BufferedReadBinding();
     const [ours, peer] = await tcpPair('127.0.0.1', { onread: binding.onread });
-    const buffered = new Buffered(loop, 4096);
+    const buffered = new ZeroCopyBuffered(loop, 4096);
     const plain = new Recorder(loop);
     const second = new Buffered(loop, 100);
     await loop.runUntilComplete(async () => {
@@ -683,8 +708,9 @@ describe('StreamTransport with a BufferedProtocol', () => {
       expect(() => new StreamTransport(loop, ours, plain, { onread: binding })).toThrow(/already bound/);
       peer.write(pattern(50_000, 1));
       await waitFor(loop, () => buffered.total >= 50_000);
-      // Node asked for the protocol's own buffer for direct reads.
+      // Node asked for the protocol's own buffer for direct reads, one ahead of the data.
       expect(buffered.sizeHints).toContain(-1);
+      expect(buffered.sizeHints.length).toBe(buffered.got.length + 1);
       t.setProtocol(plain);
       peer.write(pattern(20_000, 2));
       await plain.until(20_000);
@@ -697,18 +723,19 @@ describe('StreamTransport with a BufferedProtocol', () => {
     expect(Buffer.concat(second.got).equals(pattern(5_000, 3))).toBe(true);
   });
 
-  it('with readIntoBuffers, reads an accepted socket straight into the protocol buffer and switches protocols both ways', async () => {
+  it('with readIntoBuffers, reads an accepted socket straight into a zeroCopyReads protocol buffer and switches protocols both ways', async () => {
     const loop = newLoop();
     const [ours, peer] = await acceptedPair();
-    const buffered = new Buffered(loop, 4096);
+    const buffered = new ZeroCopyBuffered(loop, 4096);
     const plain = new Recorder(loop);
     const second = new Buffered(loop, 100);
     await loop.runUntilComplete(async () => {
       const t = new StreamTransport(loop, ours, buffered, { readIntoBuffers: true });
       peer.write(pattern(50_000, 1));
       await waitFor(loop, () => buffered.total >= 50_000);
-      // Node asked for the protocol's own buffer (sizeHint -1) for direct reads.
+      // Node asked for the protocol's own buffer (sizeHint -1) for direct reads, one ahead of the data.
       expect(buffered.sizeHints).toContain(-1);
+      expect(buffered.sizeHints.length).toBe(buffered.got.length + 1);
       expect(Math.max(...buffered.got.map((g) => g.length))).toBeLessThanOrEqual(4096);
       t.setProtocol(plain);
       peer.write(pattern(20_000, 2));

@@ -36,6 +36,23 @@ export interface BufferedProtocolLike extends BaseProtocolLike<Transport> {
   bufferUpdated(nbytes: number): void;
   /** As {@link ProtocolLike.eofReceived}. */
   eofReceived(): boolean | void;
+  /**
+   * Opt-in zero-copy receive on sockets; default off.
+   *
+   * Off (asyncio's order): each read lands in a buffer the transport owns and
+   * is copied at once into the buffer `getBuffer(-1)` returns at that moment,
+   * then `bufferUpdated(n)` — one copy, no allocation per read, and the
+   * protocol may share one buffer between connections or move its free region
+   * between reads.
+   *
+   * On: Node reads straight into the protocol's buffer, so the transport must
+   * ask `getBuffer(-1)` for the *next* read's buffer right after each read
+   * (Node needs it before the bytes arrive, unlike asyncio which asks just
+   * before each read). Until the matching `bufferUpdated()`, the region
+   * returned belongs to the socket: do not write, move, reuse or share it with
+   * another connection.
+   */
+  readonly zeroCopyReads?: boolean;
 }
 
 /** An address as datagram transports report it: `[host, port]` for IP, a path for Unix sockets. */
@@ -77,6 +94,8 @@ export class Protocol extends BaseProtocol<Transport> implements ProtocolLike {
 
 /** Base class for buffered protocols (asyncio.BufferedProtocol). */
 export abstract class BufferedProtocol extends BaseProtocol<Transport> implements BufferedProtocolLike {
+  /** See {@link BufferedProtocolLike.zeroCopyReads}: set to true in a subclass to receive without a copy. */
+  declare readonly zeroCopyReads?: boolean;
   abstract getBuffer(sizeHint: number): Uint8Array;
   abstract bufferUpdated(nbytes: number): void;
   eofReceived(): boolean | void {

@@ -440,11 +440,12 @@ export abstract class StreamTransportBase {
 
   /**
    * @internal Hands one chunk to the protocol: dataReceived, or copies into
-   * getBuffer()/bufferUpdated() until consumed. Returns false if delivery must
-   * stop (paused, closed, protocol switched); the unconsumed rest is then
-   * queued first in `_pending`.
+   * getBuffer()/bufferUpdated() until consumed (`sizeHint`: what getBuffer is
+   * asked for; default the bytes left). Returns false if delivery must stop
+   * (paused, closed, protocol switched); the unconsumed rest is then queued
+   * first in `_pending`.
    */
-  _deliver(chunk: Buffer): boolean {
+  _deliver(chunk: Buffer, sizeHint?: number): boolean {
     const protocol = this._protocol;
     if ((this._state & BUFFERED) === 0) {
       try {
@@ -460,7 +461,7 @@ export abstract class StreamTransportBase {
     while (offset < length) {
       let n: number;
       try {
-        const buf = (protocol as BufferedProtocolLike).getBuffer(length - offset);
+        const buf = (protocol as BufferedProtocolLike).getBuffer(sizeHint ?? length - offset);
         if (!(buf instanceof Uint8Array) || buf.byteLength === 0) {
           throw new RuntimeError('getBuffer() returned an empty buffer or not a Uint8Array');
         }

@@ -16,13 +16,15 @@ export interface StreamTransportConstructorOptions extends StreamTransportOption
   onread?: BufferedReadBinding | null;
   /**
    * For a socket whose handle has not started reading yet (a `net.Server`
-   * connection accepted with `pauseOnConnect`): read straight into a
-   * BufferedProtocol's buffers, as {@link BufferedReadBinding} does for client
-   * sockets, and for a plain Protocol into a scratch buffer shared by all
-   * transports, copied out per read. Node has no public way to do this for
-   * accepted sockets, so it uses `net.Socket`'s own `onread` machinery; where
-   * that is not available (or the socket already reads) the transport uses
-   * Node's 'data' events as usual. Default false.
+   * connection accepted with `pauseOnConnect`): read as
+   * {@link BufferedReadBinding} does for client sockets — into a scratch
+   * buffer shared by all transports, copied into a BufferedProtocol's
+   * `getBuffer(-1)` at once (no allocation per read), or straight into the
+   * protocol's buffer if it opted in with `zeroCopyReads`; a plain Protocol
+   * gets a copy of its own. Node has no public way to do this for accepted
+   * sockets, so it uses `net.Socket`'s own `onread` machinery; where that is
+   * not available (or the socket already reads) the transport uses Node's
+   * 'data' events as usual. Default false.
    */
   readIntoBuffers?: boolean;
 }
@@ -55,11 +57,34 @@ function protocolReadBuffer(transport: StreamTransport, protocol: BufferedProtoc
   }
 }
 
-/** A read the protocol's buffer did not take: hand the protocol a copy. */
+/**
+ * A read that landed in a buffer the protocol does not own now (the shared
+ * scratch, or a zero-copy buffer the protocol no longer stands behind): a
+ * BufferedProtocol that can take data gets it copied into `getBuffer(-1)`,
+ * asked now, as asyncio asks just before each read (no allocation); anything
+ * else gets a copy of its own through the usual data path.
+ */
 function deliverCopy(transport: StreamTransport, nread: number, buf: Uint8Array): void {
+  if (transport._buffered && transport._canDeliverNow()) {
+    const view = buf instanceof Buffer && nread === buf.length ? buf : Buffer.from(buf.buffer, buf.byteOffset, nread);
+    transport._deliver(view, -1);
+    // Stopped part-way (paused, protocol switched): the rest must not stay in a buffer the next read overwrites.
+    const pending = transport._pending;
+    const rest = pending !== null && pending.length > 0 ? (pending[0] as Buffer) : null;
+    if (rest !== null && rest.buffer === buf.buffer) pending![0] = Buffer.from(rest);
+    return;
+  }
   const chunk = Buffer.allocUnsafe(nread);
   chunk.set(nread === buf.byteLength ? buf : buf.subarray(0, nread));
   transport._onData(chunk);
+}
+
+/** The protocol's buffer for the next read if it opted in to zero-copy reads (see `BufferedProtocolLike.zeroCopyReads`), else null. */
+function zeroCopyReadBuffer(transport: StreamTransport): Uint8Array | null {
+  if (!transport._buffered || !transport._canDeliverNow()) return null;
+  const protocol = transport._protocol as BufferedProtocolLike;
+  if (protocol.zeroCopyReads !== true) return null;
+  return protocolReadBuffer(transport, protocol);
 }
 
 /** `bufferUpdated(nread)` after a read straight into the protocol's buffer. */
@@ -72,21 +97,23 @@ function deliverInPlace(transport: StreamTransport, nread: number): void {
 }
 
 /**
- * Zero-copy reads for client sockets and BufferedProtocol. Node reads into a
- * caller's buffer only when the socket is *created* with the `onread` option,
- * before any transport exists, so: create the binding, pass
+ * Reads without a buffer allocated per read, for client sockets. Node reads
+ * into a caller's buffer only when the socket is *created* with the `onread`
+ * option, before any transport exists, so: create the binding, pass
  * `binding.onread` to `net.connect()` / `new net.Socket()`, then pass the
  * binding to the {@link StreamTransport} that wraps the socket.
  *
- * While the protocol is a BufferedProtocol (and the transport is reading), each
- * socket read lands in the buffer its `getBuffer(-1)` returned, followed by
- * `bufferUpdated(nread)`. Node asks for the next buffer right after each read,
- * so `getBuffer` is called once ahead of the data. Otherwise (a plain
- * Protocol, bytes that arrive before `connectionMade`, or while the loop is not
- * running) reads land in a scratch buffer and are copied: a plain Protocol gets
- * its own copy in `dataReceived`; a BufferedProtocol gets the bytes copied into
- * `getBuffer()`. Switching protocols with `setProtocol()` therefore works in
- * both directions: the next read follows the new protocol's kind.
+ * Reads land in a scratch buffer (one per thread at the default size) and are
+ * copied out in the same callback: a BufferedProtocol gets them copied into
+ * the buffer `getBuffer(-1)` returns right then, then `bufferUpdated(n)`
+ * (asyncio's order); a plain Protocol gets a Buffer of its own in
+ * `dataReceived`. A BufferedProtocol that sets `zeroCopyReads` gets no copy:
+ * Node reads straight into its buffer, which therefore has to be asked for
+ * ahead — right after the previous read (see `BufferedProtocolLike.zeroCopyReads`).
+ * Bytes that arrive before `connectionMade` or while the loop is not running
+ * are copied and delivered by a loop callback. Switching protocols with
+ * `setProtocol()` works in both directions: the next read follows the new
+ * protocol's kind.
  */
 export class BufferedReadBinding {
   /** Pass this as the socket's `onread` option. */
@@ -114,12 +141,10 @@ export class BufferedReadBinding {
     this._userBuffer = null;
     this._userBufferOwner = null;
     const transport = this._transport;
-    if (transport === null || !transport._buffered || !transport._canDeliverNow()) return this._scratch;
-    const protocol = transport._protocol as BufferedProtocolLike;
-    const buf = protocolReadBuffer(transport, protocol);
+    const buf = transport === null ? null : zeroCopyReadBuffer(transport);
     if (buf === null) return this._scratch;
     this._userBuffer = buf;
-    this._userBufferOwner = protocol;
+    this._userBufferOwner = (transport as StreamTransport)._protocol;
     return buf;
   };
 
@@ -334,12 +359,9 @@ export class StreamTransport extends StreamTransportBase implements Transport {
 
   /** @internal (readIntoBuffers) The buffer for the socket's next read. */
   _nextReadBuffer(): Uint8Array {
-    this._readBuf = null;
-    if (!this._buffered || !this._canDeliverNow()) return scratchBuffer();
-    const buf = protocolReadBuffer(this, this._protocol as BufferedProtocolLike);
-    if (buf === null) return scratchBuffer();
+    const buf = zeroCopyReadBuffer(this);
     this._readBuf = buf;
-    return buf;
+    return buf ?? scratchBuffer();
   }
 
   /** @internal (readIntoBuffers) `nread` bytes were read into `buf`. */
