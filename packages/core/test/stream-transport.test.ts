@@ -696,6 +696,45 @@ describe('StreamTransport with a BufferedProtocol', () => {
     });
   }
 
+  it('keeps the unread rest of a read intact when the protocol pauses part-way and another connection reads into the shared scratch meanwhile', async () => {
+    const loop = newLoop();
+    const bindingA = new BufferedReadBinding();
+    const bindingB = new BufferedReadBinding();
+    expect(bindingA._scratch).toBe(bindingB._scratch);
+    const [oursA, peerA] = await tcpPair('127.0.0.1', { onread: bindingA.onread });
+    const [oursB, peerB] = await tcpPair('127.0.0.1', { onread: bindingB.onread });
+    class PausesOnce extends Buffered {
+      t!: Transport;
+      paused = false;
+      override connectionMade(t: Transport): void {
+        this.t = t;
+      }
+      override bufferUpdated(n: number): void {
+        super.bufferUpdated(n);
+        if (!this.paused) {
+          this.paused = true;
+          (this.t as StreamTransport).pauseReading();
+        }
+      }
+    }
+    const a = new PausesOnce(loop, 1000);
+    const b = new Buffered(loop, 64 * 1024);
+    await loop.runUntilComplete(async () => {
+      const ta = new StreamTransport(loop, oursA, a, { onread: bindingA });
+      new StreamTransport(loop, oursB, b, { onread: bindingB });
+      await pause(loop, 0.02);
+      peerA.write(pattern(30_000, 8));
+      await waitFor(loop, () => a.paused);
+      // B's reads land in the same scratch buffer while A holds the rest of its read.
+      peerB.write(pattern(200_000, 9));
+      await waitFor(loop, () => b.total >= 200_000);
+      ta.resumeReading();
+      await waitFor(loop, () => a.total >= 30_000);
+    });
+    expect(Buffer.concat(a.got).equals(pattern(30_000, 8))).toBe(true);
+    expect(Buffer.concat(b.got).equals(pattern(200_000, 9))).toBe(true);
+  });
+
   it('reads straight into a zeroCopyReads protocol buffer with a BufferedReadBinding (onread) and switches protocols both ways', async () => {
     const loop = newLoop();
     const binding = new BufferedReadBinding();

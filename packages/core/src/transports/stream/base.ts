@@ -441,22 +441,21 @@ export abstract class StreamTransportBase {
   /**
    * @internal Hands one chunk to the protocol: dataReceived, or copies into
    * getBuffer()/bufferUpdated() until consumed (`sizeHint`: what getBuffer is
-   * asked for; default the bytes left). Returns false if delivery must stop
+   * asked for, default the bytes left; `length`: how much of `chunk` holds data). Returns false if delivery must stop
    * (paused, closed, protocol switched); the unconsumed rest is then queued
    * first in `_pending`.
    */
-  _deliver(chunk: Buffer, sizeHint?: number): boolean {
+  _deliver(chunk: Buffer, sizeHint?: number, length = chunk.length): boolean {
     const protocol = this._protocol;
     if ((this._state & BUFFERED) === 0) {
       try {
-        (protocol as ProtocolLike).dataReceived(chunk);
+        (protocol as ProtocolLike).dataReceived(length === chunk.length ? chunk : chunk.subarray(0, length));
       } catch (exc) {
         this._fatalError(exc, 'Fatal error: protocol.dataReceived() call failed.');
         return false;
       }
       return true;
     }
-    const length = chunk.length;
     let offset = 0;
     while (offset < length) {
       let n: number;
@@ -465,7 +464,7 @@ export abstract class StreamTransportBase {
         if (!(buf instanceof Uint8Array) || buf.byteLength === 0) {
           throw new RuntimeError('getBuffer() returned an empty buffer or not a Uint8Array');
         }
-        n = chunk.copy(buf, 0, offset);
+        n = chunk.copy(buf, 0, offset, length);
       } catch (exc) {
         this._fatalError(exc, 'Fatal error: protocol.getBuffer() call failed.');
         return false;
@@ -479,7 +478,7 @@ export abstract class StreamTransportBase {
       }
       if (offset < length && ((this._state & (PAUSED | CLOSING)) !== 0 || this._protocol !== protocol)) {
         if ((this._state & CLOSING) === 0) {
-          (this._pending ??= []).unshift(chunk.subarray(offset));
+          (this._pending ??= []).unshift(chunk.subarray(offset, length));
           this._readable?.pause();
           this._scheduleDrain();
         }

@@ -66,8 +66,9 @@ function protocolReadBuffer(transport: StreamTransport, protocol: BufferedProtoc
  */
 function deliverCopy(transport: StreamTransport, nread: number, buf: Uint8Array): void {
   if (transport._buffered && transport._canDeliverNow()) {
-    const view = buf instanceof Buffer && nread === buf.length ? buf : Buffer.from(buf.buffer, buf.byteOffset, nread);
-    transport._deliver(view, -1);
+    // The scratch is a Buffer: no view object for it either.
+    const source = buf instanceof Buffer ? buf : Buffer.from(buf.buffer, buf.byteOffset, nread);
+    transport._deliver(source, -1, nread);
     // Stopped part-way (paused, protocol switched): the rest must not stay in a buffer the next read overwrites.
     const pending = transport._pending;
     const rest = pending !== null && pending.length > 0 ? (pending[0] as Buffer) : null;
