@@ -46,8 +46,10 @@ async function startAioloop(buffered) {
     }
   }
 
-  // Zero-copy echo: every connection reads into the free tail of one shared
-  // slab, and bufferUpdated writes back a view of the very bytes it was given.
+  // No buffer per connection and no copy on the way out: every connection
+  // reads into the free tail of one shared slab (the transport asks getBuffer
+  // just before it copies a read in, as asyncio does), and bufferUpdated
+  // writes back a view of the very bytes it was given.
   // transport.write() keeps a reference until Node has handed the bytes to the
   // kernel (as asyncio 3.12+): if it did so at once (write buffer empty after
   // the write, the usual case) the same region is read into again; otherwise

@@ -8,7 +8,6 @@ import {
   CancelledError,
   RuntimeError,
   StreamTransport,
-  isBufferedProtocol,
   wrapFuture,
   type StreamTransportConstructorOptions,
   type BaseProtocolLike,
@@ -325,7 +324,10 @@ export class Server implements TransportServer, AsyncDisposable {
     }
     // No waiter Future per connection: if connectionMade throws, the transport
     // calls _connectionMadeFailed (asyncio's "Error on transport creation").
-    const options: StreamTransportConstructorOptions = { server: this, readIntoBuffers: isBufferedProtocol(protocol) };
+    // Read through the shared scratch (core's readIntoBuffers), for every kind of
+    // protocol: no 64 KiB buffer allocated per read and no Readable machinery;
+    // measured cheaper than Node's 'data' path for small reads, level for 100 KiB.
+    const options: StreamTransportConstructorOptions = { server: this, readIntoBuffers: true };
     if (this._unix !== null) options.extra = { sockname: this._unix.path, peername: '' };
     else sock.setNoDelay(true); // TCP_NODELAY, as asyncio sets on every TCP transport
     try {
