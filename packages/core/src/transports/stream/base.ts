@@ -441,9 +441,9 @@ export abstract class StreamTransportBase {
   /**
    * @internal Hands one chunk to the protocol: dataReceived, or copies into
    * getBuffer()/bufferUpdated() until consumed (`sizeHint`: what getBuffer is
-   * asked for, default the bytes left; `length`: how much of `chunk` holds data). Returns false if delivery must stop
-   * (paused, closed, protocol switched); the unconsumed rest is then queued
-   * first in `_pending`.
+   * asked for, default the bytes left; `length`: how much of `chunk` holds
+   * data). Returns false if delivery must stop (paused, closed, protocol
+   * switched); the unconsumed rest is then queued first in `_pending`.
    */
   _deliver(chunk: Buffer, sizeHint?: number, length = chunk.length): boolean {
     const protocol = this._protocol;
