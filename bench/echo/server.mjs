@@ -2,8 +2,9 @@
 // One echo server, measured alone in its own process (started by run.mjs).
 // Usage: node --expose-gc bench/echo/server.mjs raw|protocol|buffered
 // Prints its port on stdout; answers IPC messages:
-//   'mem'   -> { rss, heapUsed, external, arrayBuffers, connections } after a full GC
-//   'cpu'   -> { cpuMicros } (user + system CPU time used so far)
+//   'mem'   -> { rss, heapUsed, heapPhysical, external, arrayBuffers, spaces, connections } after full GCs
+//              (spaces: physical size of each V8 heap space by name)
+//   'cpu'   -> { cpuMicros, userMicros, minorFaults, voluntarySwitches } so far
 //   'stop'  -> exits
 import net from 'node:net';
 import v8 from 'node:v8';
@@ -49,13 +50,13 @@ async function startAioloop(buffered) {
   // No buffer per connection and no copy on the way out: every connection
   // reads into the free tail of one shared slab (the transport asks getBuffer
   // just before it copies a read in, as asyncio does), and bufferUpdated
-  // writes back a view of the very bytes it was given.
-  // transport.write() keeps a reference until Node has handed the bytes to the
-  // kernel (as asyncio 3.12+): if it did so at once (write buffer empty after
-  // the write, the usual case) the same region is read into again; otherwise
-  // the region is left to the pending write and the tail moves past it, and a
-  // new slab starts when the tail gets short (the old one is freed once its
-  // last write is flushed). No buffer is held per connection.
+  // writes back a view of the very bytes it was given. transport.write()
+  // keeps a reference until Node has handed the bytes to the kernel (as
+  // asyncio 3.12+): if it did so at once (write buffer empty after the write,
+  // the usual case) the same region is read into again; otherwise the region
+  // is left to the pending write and the tail moves past it, and a new slab
+  // starts when the tail gets short (the old one is freed once its last write
+  // is flushed).
   const SLAB_BYTES = 256 * 1024;
   const MIN_READ = 64 * 1024;
   let slab = Buffer.allocUnsafe(SLAB_BYTES);

@@ -326,7 +326,8 @@ export class Server implements TransportServer, AsyncDisposable {
     // calls _connectionMadeFailed (asyncio's "Error on transport creation").
     // Read through the shared scratch (core's readIntoBuffers), for every kind of
     // protocol: no 64 KiB buffer allocated per read and no Readable machinery;
-    // measured cheaper than Node's 'data' path for small reads, level for 100 KiB.
+    // measured cheaper than Node's 'data' path for small reads; at 100 KiB within
+    // the benchmark machine's noise (bench/README.md).
     const options: StreamTransportConstructorOptions = { server: this, readIntoBuffers: true };
     if (this._unix !== null) options.extra = { sockname: this._unix.path, peername: '' };
     else sock.setNoDelay(true); // TCP_NODELAY, as asyncio sets on every TCP transport
