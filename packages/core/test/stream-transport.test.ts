@@ -157,6 +157,21 @@ function pattern(size: number, seed = 0): Buffer {
 }
 
 /** A loop-side wait: resolves after `seconds`. */
+/**
+ * Writes `chunk` until the transport itself holds bytes (the peer must not be
+ * reading). How much the kernel takes first depends on the host's socket buffers,
+ * so tests never guess a size. Returns the chunks written.
+ */
+function writeUntilBuffered(t: StreamTransport, chunk: Buffer, limit = 256 * 1024 * 1024): Buffer[] {
+  const written: Buffer[] = [];
+  while (t.getWriteBufferSize() === 0) {
+    if (written.length * chunk.length >= limit) throw new Error(`the write buffer stayed empty after ${limit} bytes`);
+    t.write(chunk);
+    written.push(chunk);
+  }
+  return written;
+}
+
 function pause(loop: EventLoop, seconds: number): Future<void> {
   const f = loop.createFuture<void>();
   loop.callLater(seconds, () => f.setResult());
@@ -311,13 +326,15 @@ describe('StreamTransport over a TCP socket', () => {
     const [ours, peer] = await tcpPair();
     peer.pause();
     const proto = new Recorder(loop);
-    const data = pattern(32 * 1024 * 1024);
+    const chunk = pattern(1024 * 1024);
     const got = readAll(peer);
+    let data = Buffer.alloc(0);
     await loop.runUntilComplete(async () => {
       const t = new StreamTransport(loop, ours, proto);
       await proto.made;
-      t.write(data);
-      expect(t.getWriteBufferSize()).toBeGreaterThan(0); // more than the kernel buffers hold
+      const written = writeUntilBuffered(t, chunk);
+      t.write(chunk); // one more behind bytes the transport already holds
+      data = Buffer.concat([...written, chunk]);
       t.close();
       expect(t.isClosing()).toBe(true);
       t.close(); // twice is harmless
@@ -338,8 +355,7 @@ describe('StreamTransport over a TCP socket', () => {
     await loop.runUntilComplete(async () => {
       const t = new StreamTransport(loop, ours, proto);
       await proto.made;
-      t.write(pattern(4 * 1024 * 1024));
-      expect(t.getWriteBufferSize()).toBeGreaterThan(0);
+      writeUntilBuffered(t, pattern(256 * 1024));
       t.abort();
       t.abort();
       t.close();
