@@ -30,3 +30,36 @@ export {
   type CreateUnixServerOptions,
 } from './unix.js';
 export { wrapSocket, type WrapSocketOptions } from './socket-transport.js';
+export {
+  Socket,
+  socket,
+  socketpair,
+  SOL_SOCKET,
+  SO_REUSEADDR,
+  SO_REUSEPORT,
+  SO_BROADCAST,
+  SO_KEEPALIVE,
+  SO_SNDBUF,
+  SO_RCVBUF,
+  SO_ERROR,
+  SO_TYPE,
+  SO_LINGER,
+  IPPROTO_IPV6,
+  IPV6_V6ONLY,
+  TCP_NODELAY,
+  SHUT_RD,
+  SHUT_WR,
+  SHUT_RDWR,
+  SOCK_NONBLOCK,
+  SOCK_CLOEXEC,
+  MSG_PEEK,
+  MSG_TRUNC,
+  MSG_DONTWAIT,
+  MSG_WAITALL,
+  SOMAXCONN,
+  type FileLike,
+  type SocketAddress,
+} from './native/socket.js';
+export { BlockingIOError } from './native/errors.js';
+export { NativeSocketsUnavailableError, nativeSocketsAvailable } from './native/binding.js';
+export type { SendfileFile } from './native/sock-methods.js';

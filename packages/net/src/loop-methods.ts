@@ -22,6 +22,21 @@ import {
   type CreateUnixServerOptions,
 } from './unix.js';
 import type net from 'node:net';
+// native imports
+import { addReader, addWriter, removeReader, removeWriter } from './native/fd-watchers.js';
+import {
+  sockAccept,
+  sockConnect,
+  sockRecv,
+  sockRecvfrom,
+  sockRecvfromInto,
+  sockRecvInto,
+  sockSendall,
+  sockSendfile,
+  sockSendto,
+  type SendfileFile,
+} from './native/sock-methods.js';
+import type { FileLike, Socket, SocketAddress } from './native/socket.js';
 
 // ---- net-A: stream connections and servers ----
 installLoopMethods(
@@ -96,3 +111,51 @@ installLoopMethods(
   EventLoop.prototype,
 );
 // ---- end net-B ----
+
+// ---- native: sockets and fd watchers ----
+installLoopMethods(
+  '@aioloop/net',
+  {
+    sockRecv(this: EventLoop, sock: Socket, nbytes: number): Future<Buffer> {
+      return sockRecv(this, sock, nbytes);
+    },
+    sockRecvInto(this: EventLoop, sock: Socket, buf: ArrayBufferView | ArrayBuffer): Future<number> {
+      return sockRecvInto(this, sock, buf);
+    },
+    sockRecvfrom(this: EventLoop, sock: Socket, bufsize: number): Future<[Buffer, SocketAddress | null]> {
+      return sockRecvfrom(this, sock, bufsize);
+    },
+    sockRecvfromInto(this: EventLoop, sock: Socket, buf: ArrayBufferView | ArrayBuffer, nbytes?: number): Future<[number, SocketAddress | null]> {
+      return sockRecvfromInto(this, sock, buf, nbytes);
+    },
+    sockSendall(this: EventLoop, sock: Socket, data: ArrayBufferView | ArrayBuffer): Future<void> {
+      return sockSendall(this, sock, data);
+    },
+    sockSendto(this: EventLoop, sock: Socket, data: ArrayBufferView | ArrayBuffer, address: SocketAddress): Future<number> {
+      return sockSendto(this, sock, data, address);
+    },
+    sockConnect(this: EventLoop, sock: Socket, address: SocketAddress): Future<void> {
+      return sockConnect(this, sock, address);
+    },
+    sockAccept(this: EventLoop, sock: Socket): Future<[Socket, SocketAddress]> {
+      return sockAccept(this, sock);
+    },
+    sockSendfile(this: EventLoop, sock: Socket, file: SendfileFile, offset?: number, count?: number | null, options?: { fallback?: boolean }): Future<number> {
+      return sockSendfile(this, sock, file, offset, count, options);
+    },
+    addReader(this: EventLoop, fd: FileLike, callback: (...args: never[]) => void, ...args: unknown[]): void {
+      addReader(this, fd, callback, args);
+    },
+    removeReader(this: EventLoop, fd: FileLike): boolean {
+      return removeReader(this, fd);
+    },
+    addWriter(this: EventLoop, fd: FileLike, callback: (...args: never[]) => void, ...args: unknown[]): void {
+      addWriter(this, fd, callback, args);
+    },
+    removeWriter(this: EventLoop, fd: FileLike): boolean {
+      return removeWriter(this, fd);
+    },
+  },
+  EventLoop.prototype,
+);
+// ---- end native ----

@@ -11,6 +11,8 @@ import type { Future, ReadPipeTransport, WritePipeTransport } from '@aioloop/cor
 import type { AddrInfo, GetaddrinfoOptions } from './dns.js';
 import type { PipeLike } from './pipes.js';
 import type { CreateServerOptions, Server } from './server.js';
+import type { SendfileFile } from './native/sock-methods.js';
+import type { FileLike, Socket, SocketAddress } from './native/socket.js';
 import type { ConnectAcceptedSocketOptions, CreateConnectionOptions, CreateUnixConnectionOptions, CreateUnixServerOptions } from './unix.js';
 
 declare module '@aioloop/core' {
@@ -73,6 +75,35 @@ declare module '@aioloop/core' {
      */
     connectWritePipe<P extends BaseProtocolLike<never>>(protocolFactory: ProtocolFactory<P>, pipe: PipeLike): Future<[WritePipeTransport, P]>;
     // ---- end net-B ----
+
+    // ---- native: sockets and fd watchers (need @aioloop/native-sockets) ----
+    /** asyncio's `loop.sock_recv()`: up to `nbytes` bytes from a non-blocking {@link Socket} (empty at end of stream). */
+    sockRecv(sock: Socket, nbytes: number): Future<Buffer>;
+    /** asyncio's `loop.sock_recv_into()`: reads into `buf`, resolves to the count. */
+    sockRecvInto(sock: Socket, buf: ArrayBufferView | ArrayBuffer): Future<number>;
+    /** asyncio's `loop.sock_recvfrom()`: `[data, address]`. */
+    sockRecvfrom(sock: Socket, bufsize: number): Future<[Buffer, SocketAddress | null]>;
+    /** asyncio's `loop.sock_recvfrom_into()`: `[count, address]`. */
+    sockRecvfromInto(sock: Socket, buf: ArrayBufferView | ArrayBuffer, nbytes?: number): Future<[number, SocketAddress | null]>;
+    /** asyncio's `loop.sock_sendall()`: resolves once all of `data` is sent. */
+    sockSendall(sock: Socket, data: ArrayBufferView | ArrayBuffer): Future<void>;
+    /** asyncio's `loop.sock_sendto()`: the count sent. */
+    sockSendto(sock: Socket, data: ArrayBufferView | ArrayBuffer, address: SocketAddress): Future<number>;
+    /** asyncio's `loop.sock_connect()` (host names resolved with `getaddrinfo` first). */
+    sockConnect(sock: Socket, address: SocketAddress): Future<void>;
+    /** asyncio's `loop.sock_accept()`: `[conn, address]`, `conn` non-blocking. */
+    sockAccept(sock: Socket): Future<[Socket, SocketAddress]>;
+    /** asyncio's `loop.sock_sendfile()`: sendfile(2), or with `fallback` (default) read-and-send; resolves to the byte count. */
+    sockSendfile(sock: Socket, file: SendfileFile, offset?: number, count?: number | null, options?: { fallback?: boolean }): Future<number>;
+    /** asyncio's `loop.add_reader()`: `callback(...args)` runs whenever `fd` is readable; replaces a reader already on `fd`. */
+    addReader<A extends unknown[]>(fd: FileLike, callback: (...args: A) => void, ...args: A): void;
+    /** asyncio's `loop.remove_reader()`: whether a reader was removed. */
+    removeReader(fd: FileLike): boolean;
+    /** asyncio's `loop.add_writer()`. */
+    addWriter<A extends unknown[]>(fd: FileLike, callback: (...args: A) => void, ...args: A): void;
+    /** asyncio's `loop.remove_writer()`: whether a writer was removed. */
+    removeWriter(fd: FileLike): boolean;
+    // ---- end native ----
   }
 }
 
