@@ -18,6 +18,7 @@ export function packageTestConfig(overrides: { pool?: 'forks' | 'threads'; testT
         })),
         // Subpath entry points (package.json "exports" beyond ".").
         { find: /^@aioloop\/testing\/conformance$/, replacement: `${root}packages/testing/src/conformance.ts` },
+        { find: /^@aioloop\/core\/internal$/, replacement: `${root}packages/core/src/internal.ts` },
       ],
     },
     test: {

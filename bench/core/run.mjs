@@ -12,6 +12,7 @@ const { EventLoop } = await import(process.env.AIOLOOP_CORE_DIST ?? '../../packa
 const N_CHAIN = 2_000_000;
 const N_BATCH = 2_000_000;
 const N_TIMERS = 1_000_000;
+const N_TASK_WAKEUPS = 500_000;
 const ROUNDS = 3;
 
 function best(results) {
@@ -98,6 +99,34 @@ async function loopTimers(n) {
   return { seconds };
 }
 
+/** A task awaits a pending future N times; a callback completes each (task wake-ups per second). */
+async function loopTaskWakeups(n) {
+  const loop = new EventLoop({ debug: false });
+  const complete = (future) => future.setResult(undefined);
+  let rate = 0;
+  loop.createTask(async () => {
+    const start = performance.now();
+    for (let i = 0; i < n; i++) {
+      const future = loop.createFuture();
+      loop.callSoon(complete, future);
+      await future;
+    }
+    rate = n / ((performance.now() - start) / 1000);
+  });
+  await loop.runUntilComplete(loop.createTask(async () => {
+    while (rate === 0) await new Promise((resolve) => setImmediate(resolve));
+  }));
+  loop.close();
+  return rate;
+}
+
+/** The same with an async function awaiting a promise resolved from setImmediate. */
+async function nodeAwaitImmediate(n) {
+  const start = performance.now();
+  for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+  return n / ((performance.now() - start) / 1000);
+}
+
 /** While a callSoon chain runs, how late do a socket's bytes arrive? (max gap in ms) */
 async function ioLatencyUnderChain() {
   const server = net.createServer((s) => s.on('data', (d) => s.write(d)));
@@ -137,7 +166,7 @@ async function ioLatencyUnderChain() {
 
 const rows = [];
 const fmt = (x) => `${(x / 1e6).toFixed(2)} M/s`;
-const results = { nodeChain: [], loopChain: [], nodeBatch: [], loopBatch: [], nodeTimers: [], loopTimers: [] };
+const results = { nodeChain: [], loopChain: [], nodeBatch: [], loopBatch: [], nodeTimers: [], loopTimers: [], nodeAwait: [], loopTask: [] };
 for (let r = 0; r < ROUNDS; r++) {
   results.nodeChain.push(await nodeImmediateChain(N_CHAIN / 4));
   results.loopChain.push(await loopChain(N_CHAIN));
@@ -145,6 +174,8 @@ for (let r = 0; r < ROUNDS; r++) {
   results.loopBatch.push(await loopBatch(N_BATCH));
   results.nodeTimers.push((await nodeTimers(N_TIMERS)).seconds);
   results.loopTimers.push((await loopTimers(N_TIMERS)).seconds);
+  results.nodeAwait.push(await nodeAwaitImmediate(N_TASK_WAKEUPS / 4));
+  results.loopTask.push(await loopTaskWakeups(N_TASK_WAKEUPS));
 }
 const io = await ioLatencyUnderChain();
 const nodeChain = best(results.nodeChain);
@@ -156,6 +187,9 @@ const loopT = Math.min(...results.loopTimers);
 rows.push(['callSoon chain (each callback schedules the next)', fmt(lChain), `setImmediate chain ${fmt(nodeChain)}`, `${(lChain / nodeChain).toFixed(1)}x`]);
 rows.push(['callSoon batch (2M scheduled up front)', fmt(lBatch), `setImmediate batch ${fmt(nodeBatch)}`, `${(lBatch / nodeBatch).toFixed(1)}x`]);
 rows.push(['1e6 timers, random delay 0-100 ms, scheduled + fired', `${loopT.toFixed(2)} s`, `setTimeout ${nodeT.toFixed(2)} s`, `${(nodeT / loopT).toFixed(2)}x`]);
+const nodeAwait = best(results.nodeAwait);
+const lTask = best(results.loopTask);
+rows.push(['task wake-ups (a task awaits a future a callback completes)', fmt(lTask), `await setImmediate promise ${fmt(nodeAwait)}`, `${(lTask / nodeAwait).toFixed(1)}x`]);
 rows.push(['socket echo round trip while a callSoon chain spins', `p50 ${io.p50.toFixed(2)} ms, max ${io.max.toFixed(2)} ms`, '-', '-']);
 
 const table = [

@@ -14,10 +14,10 @@ class VirtualClockLoop extends EventLoop {
   override time(): number {
     return this.now;
   }
-  protected override _idle(delaySeconds: number): void {
+  protected override onIdle(delaySeconds: number): void {
     if (delaySeconds === Infinity) return;
     this.now += delaySeconds;
-    this._wakeup();
+    this.wakeup();
   }
 }
 

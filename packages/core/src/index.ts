@@ -13,9 +13,9 @@ export {
   SendfileNotAvailableError,
   TimeoutError,
 } from './errors.js';
-export { EventLoop, type Awaitable, type EventLoopOptions, type ExceptionContext, type ExceptionHandler, type TaskFactory, _onLoopClose } from './loop/event-loop.js';
+export { EventLoop, type Awaitable, type EventLoopOptions, type ExceptionContext, type ExceptionHandler, type TaskFactory } from './loop/event-loop.js';
 export { Handle, TimerHandle, type LoopCallback } from './loop/handles.js';
-export { getRunningLoop, _getRunningLoop } from './loop/thread-state.js';
+export { getRunningLoop } from './loop/thread-state.js';
 export { EXTENSION_METHODS, installLoopMethods, loopMethodProvider, type LoopMethod } from './loop/extensions.js';
 export { LoopBridge, type BridgeCallbacks } from './loop/threadsafe-bridge.js';
 export { connectLoopBridge, type RemoteLoop } from './loop/remote-loop.js';

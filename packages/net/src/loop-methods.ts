@@ -4,6 +4,7 @@
  * declarations are in types.ts.
  */
 import { EventLoop, installLoopMethods, type BaseProtocolLike, type StreamTransport, type Task } from '@aioloop/core';
+import { checkClosed } from '@aioloop/core/internal';
 import type { PortLike } from './dns.js';
 import type { ProtocolFactory } from './pipes.js';
 // net-B imports
@@ -94,11 +95,11 @@ installLoopMethods(
   '@aioloop/net',
   {
     getaddrinfo(this: EventLoop, host: string | null | undefined, port: PortLike, options?: GetaddrinfoOptions): Future<AddrInfo[]> {
-      this._checkClosed();
+      checkClosed(this);
       return wrapFuture(getaddrinfo(host, port, options), this);
     },
     getnameinfo(this: EventLoop, sockaddr: readonly unknown[], flags?: number): Future<[host: string, service: string]> {
-      this._checkClosed();
+      checkClosed(this);
       return wrapFuture(getnameinfo(sockaddr, flags), this);
     },
     connectReadPipe<P extends BaseProtocolLike<never>>(this: EventLoop, protocolFactory: ProtocolFactory<P>, pipe: PipeLike): Future<[ReadPipeTransport, P]> {

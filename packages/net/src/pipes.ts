@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import tty from 'node:tty';
+import { checkClosed } from '@aioloop/core/internal';
 import {
   ReadPipeTransport,
   WritePipeTransport,
@@ -85,7 +86,7 @@ function connectPipe<T extends ReadPipeTransport | WritePipeTransport, P extends
   direction: Direction,
 ): Future<[T, P]> {
   const method = direction === 'read' ? 'connectReadPipe()' : 'connectWritePipe()';
-  loop._checkClosed();
+  checkClosed(loop);
   checkFactory(factory, method);
   const stream = toStream(pipe, direction, method);
   const protocol = factory();

@@ -1,5 +1,6 @@
 import { isMainThread, threadId } from 'node:worker_threads';
-import { EventLoop, RuntimeError, _getRunningLoop } from '@aioloop/core';
+import { EventLoop, RuntimeError } from '@aioloop/core';
+import { runningLoopOrNull } from '@aioloop/core/internal';
 import { describeValue } from './describe.js';
 
 /**
@@ -147,7 +148,7 @@ export function setEventLoopPolicy(policy: EventLoopPolicy | null): void {
  * throws a RuntimeError when no loop was set (asyncio 3.14: no implicit loop).
  */
 export function getEventLoop(): EventLoop {
-  const running = _getRunningLoop();
+  const running = runningLoopOrNull();
   if (running !== null) return running;
   return getEventLoopPolicy().getEventLoop();
 }

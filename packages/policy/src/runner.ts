@@ -1,5 +1,6 @@
 import { isMainThread } from 'node:worker_threads';
-import { CancelledError, RuntimeError, _getRunningLoop, allTasks, isFuture, wrapFuture, type EventLoop, type Future, type Task, type TaskFunction } from '@aioloop/core';
+import { CancelledError, RuntimeError, allTasks, isFuture, wrapFuture, type EventLoop, type Future, type Task, type TaskFunction } from '@aioloop/core';
+import { runningLoopOrNull } from '@aioloop/core/internal';
 import { describeValue } from './describe.js';
 import { isEventLoop, newEventLoop, setEventLoop } from './policy.js';
 
@@ -99,7 +100,7 @@ export class Runner {
   async run<T>(main: MainAwaitable<T>): Promise<T> {
     // Everything up to runUntilComplete() happens synchronously, so a second
     // run() started meanwhile sees the running loop and fails fast.
-    if (_getRunningLoop() !== null) {
+    if (runningLoopOrNull() !== null) {
       throw new RuntimeError('Runner.run() cannot be called from a running event loop');
     }
     const fn = toTaskFunction(main, 'Runner.run()');
@@ -258,7 +259,7 @@ async function cancelAllTasks(loop: EventLoop): Promise<void> {
  * it, the process exits with code 130 once the cleanup is done.
  */
 export async function run<T>(main: MainAwaitable<T>, options: RunnerOptions = {}): Promise<T> {
-  if (_getRunningLoop() !== null) {
+  if (runningLoopOrNull() !== null) {
     throw new RuntimeError('run() cannot be called from a running event loop');
   }
   toTaskFunction(main, 'run()');

@@ -15,10 +15,10 @@ export class VirtualClockLoop extends EventLoop {
     return this.now;
   }
 
-  protected override _idle(delaySeconds: number): void {
+  protected override onIdle(delaySeconds: number): void {
     if (delaySeconds === Infinity) return;
     this.now += delaySeconds;
     this.jumps++;
-    this._wakeup();
+    this.wakeup();
   }
 }

@@ -1,6 +1,7 @@
 import { constants } from 'node:os';
 import { isMainThread } from 'node:worker_threads';
-import { EventLoop, RuntimeError, _onLoopClose, type LoopCallback } from '@aioloop/core';
+import { EventLoop, RuntimeError, type LoopCallback } from '@aioloop/core';
+import { callSoonUnchecked, checkClosed, onLoopClose } from '@aioloop/core/internal';
 
 /** A signal as the signal functions accept it: a name (`'SIGINT'`) or a number (`2`). */
 export type SignalLike = NodeJS.Signals | number;
@@ -77,7 +78,7 @@ function installNodeListener(num: number): void {
     if (byLoop === undefined) return;
     // Never run user code inside Node's listener: schedule it on each loop.
     for (const [loop, entry] of byLoop) {
-      if (!loop.isClosed()) loop._callSoon(entry.callback, entry.args);
+      if (!loop.isClosed()) callSoonUnchecked(loop, entry.callback, entry.args);
     }
   };
   process.on(name, listener);
@@ -113,7 +114,7 @@ export function addSignalHandler(loop: EventLoop, sig: SignalLike, callback: (..
   }
   const num = _signalNumber(sig, 'addSignalHandler');
   _checkCatchable(num, 'addSignalHandler');
-  loop._checkClosed();
+  checkClosed(loop);
   if (!isMainThread) {
     throw new RuntimeError('addSignalHandler(): signals are only delivered to the main thread; Node emits no signal events in worker threads');
   }
@@ -161,6 +162,6 @@ export function signalNumber(sig: SignalLike): number {
   return _signalNumber(sig, 'signalNumber');
 }
 
-_onLoopClose((loop) => {
+onLoopClose((loop) => {
   for (const num of _handledSignals(loop)) removeSignalHandler(loop, num);
 });

@@ -6,6 +6,7 @@
  * the package installs the two loop methods.
  */
 import { EventLoop, getRunningLoop, installLoopMethods, type Future, type SubprocessProtocolLike } from '@aioloop/core';
+import { checkClosed } from '@aioloop/core/internal';
 import { checkOptions, type SubprocessOptions } from './options.js';
 import { startSubprocess, type SubprocessPipesTransport } from './transport.js';
 import { Process, SubprocessStreamProtocol, makeProcess, splitLimit, type CreateSubprocessOptions } from './process.js';
@@ -91,7 +92,7 @@ function subprocessExec<P extends SubprocessProtocolLike>(
   checkFactory(protocolFactory, method);
   const argv = checkProgram(program, args, method);
   const checked = checkOptions(options, method, 'pipe');
-  loop._checkClosed();
+  checkClosed(loop);
   return startSubprocess(loop, protocolFactory, program, argv, checked, method, pair);
 }
 
@@ -105,7 +106,7 @@ function subprocessShell<P extends SubprocessProtocolLike>(
   checkFactory(protocolFactory, method);
   const line = checkCmd(cmd, method);
   const checked = checkOptions(options, method, 'pipe');
-  loop._checkClosed();
+  checkClosed(loop);
   return startSubprocess(loop, protocolFactory, SHELL, ['-c', line], checked, method, pair);
 }
 

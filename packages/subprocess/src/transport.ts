@@ -5,9 +5,7 @@ import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import {
   ReadPipeTransport,
-  _getRunningLoop,
   WritePipeTransport,
-  _onLoopClose,
   type BaseProtocolLike,
   type EventLoop,
   type Future,
@@ -17,6 +15,7 @@ import {
   type SubprocessTransport,
   type WriteTransport,
 } from '@aioloop/core';
+import { callSoonUnchecked, checkClosed, onLoopClose, runningLoopOrNull } from '@aioloop/core/internal';
 import { isPrepared, prepareStdio, type CheckedOptions, type PreparedStdio } from './options.js';
 
 const SIGNALS = constants.signals as Readonly<Record<string, number>>;
@@ -73,7 +72,7 @@ class PipeProto implements BaseProtocolLike<never> {
 /** Every open transport per loop, so loop.close() can stop their children. */
 const openTransports = new Map<EventLoop, Set<SubprocessPipesTransport>>();
 
-_onLoopClose((loop) => {
+onLoopClose((loop) => {
   const set = openTransports.get(loop);
   if (set === undefined) return;
   openTransports.delete(loop);
@@ -150,10 +149,10 @@ export class SubprocessPipesTransport implements SubprocessTransport {
     if (onReady === null || this._closed) return;
     const loop = this._loop;
     this._queued++; // connectionMade goes first: nothing may overtake it
-    loop._callSoon(this._deliverConnectionMade, undefined);
+    callSoonUnchecked(loop, this._deliverConnectionMade);
     const pending = this._pendingCalls ?? [];
     this._pendingCalls = null;
-    for (const [callback, args] of pending) loop._callSoon(callback, args);
+    for (const [callback, args] of pending) callSoonUnchecked(loop, callback, args);
     onReady();
   }
 
@@ -168,7 +167,7 @@ export class SubprocessPipesTransport implements SubprocessTransport {
   private _call(callback: LoopCallback, args: unknown[] | undefined): void {
     this._queued++;
     if (this._pendingCalls !== null) this._pendingCalls.push([callback, args]);
-    else if (!this._loop.isClosed()) this._loop._callSoon(callback, args);
+    else if (!this._loop.isClosed()) callSoonUnchecked(this._loop, callback, args);
   }
 
   /** @internal */
@@ -176,7 +175,7 @@ export class SubprocessPipesTransport implements SubprocessTransport {
     // The pipe transport calls this from a loop context. With nothing of ours
     // queued, the data goes straight to the protocol (as the stream transports
     // deliver dataReceived); otherwise it waits its turn, keeping the order.
-    if (this._queued === 0 && this._pendingCalls === null && _getRunningLoop() === this._loop) {
+    if (this._queued === 0 && this._pendingCalls === null && runningLoopOrNull() === this._loop) {
       try {
         this._protocol.pipeDataReceived(fd, data);
       } catch (exception) {
@@ -455,11 +454,11 @@ export function startSubprocess<P extends AnySubprocessProtocol, R>(
   method: string,
   wrap: (transport: SubprocessPipesTransport, protocol: P) => R,
 ): Future<R> {
-  loop._checkClosed();
+  checkClosed(loop);
   const protocol = checkProtocol(protocolFactory(), method) as P;
   const result = loop.createFuture<R>();
   const fail = (error: unknown): void => {
-    if (!result.done() && !loop.isClosed()) loop._callSoon(() => result.done() || result.setException(error), undefined);
+    if (!result.done() && !loop.isClosed()) callSoonUnchecked(loop, () => result.done() || result.setException(error));
   };
 
   const launch = (stdio: PreparedStdio): void => {

@@ -11,7 +11,7 @@ import {
   type Future,
 } from '@aioloop/core';
 import { describeValue } from './describe.js';
-import { soon } from './internals.js';
+import { callSoonUnchecked } from '@aioloop/core/internal';
 import { systemError } from './memory-stream.js';
 
 /** An IP-style datagram address: `[host, port]`. */
@@ -189,7 +189,7 @@ export class MemoryDatagramTransport implements DatagramTransport {
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    soon(this.loop, () => {
+    callSoonUnchecked(this.loop, () => {
       this.flushScheduled = false;
       this.flush();
     });
@@ -202,7 +202,7 @@ export class MemoryDatagramTransport implements DatagramTransport {
     for (const { data, addr } of queue) {
       const reachable = this.fabric.route(this, addr, data);
       if (!reachable && this.remoteAddr !== undefined) {
-        soon(this.loop, () => this._error(systemError('ECONNREFUSED', 'connection refused', 'recvfrom')));
+        callSoonUnchecked(this.loop, () => this._error(systemError('ECONNREFUSED', 'connection refused', 'recvfrom')));
       }
     }
     this.flow.maybeResume();
@@ -212,7 +212,7 @@ export class MemoryDatagramTransport implements DatagramTransport {
   private scheduleLost(exc: Error | null): void {
     if (this.lostScheduled) return;
     this.lostScheduled = true;
-    soon(this.loop, () => {
+    callSoonUnchecked(this.loop, () => {
       try {
         this.protocol.connectionLost(exc);
       } catch (exception) {
@@ -268,7 +268,7 @@ export function createDatagramPair<A extends DatagramProtocolLike, B extends Dat
     route(from, to, data) {
       const target = bound.get(addressKey(to));
       if (target === undefined) return false;
-      soon(loop, () => target._deliver(data, from.localAddr));
+      callSoonUnchecked(loop, () => target._deliver(data, from.localAddr));
       return true;
     },
     unbind(endpoint) {
@@ -284,9 +284,9 @@ export function createDatagramPair<A extends DatagramProtocolLike, B extends Dat
   bound.set(addressKey(addrA), a);
   bound.set(addressKey(addrB), b);
   const future = loop.createFuture<DatagramPair<A, B>>();
-  soon(loop, () => a._connectionMade());
-  soon(loop, () => b._connectionMade());
-  soon(loop, () => {
+  callSoonUnchecked(loop, () => a._connectionMade());
+  callSoonUnchecked(loop, () => b._connectionMade());
+  callSoonUnchecked(loop, () => {
     if (!future.done()) future.setResult([[a, protoA], [b, protoB]]);
   });
   return future;

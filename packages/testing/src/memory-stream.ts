@@ -13,7 +13,7 @@ import {
   type Transport,
 } from '@aioloop/core';
 import { checkPositiveInt, describeValue } from './describe.js';
-import { soon } from './internals.js';
+import { callSoonUnchecked } from '@aioloop/core/internal';
 
 /** What travels between the two ends of an in-memory stream. */
 export type StreamSegment =
@@ -285,7 +285,7 @@ export class MemoryStreamTransport implements Transport {
   private scheduleDeliver(): void {
     if (this.deliverScheduled) return;
     this.deliverScheduled = true;
-    soon(this.loop, () => {
+    callSoonUnchecked(this.loop, () => {
       this.deliverScheduled = false;
       this.deliver();
     });
@@ -378,7 +378,7 @@ export class MemoryStreamTransport implements Transport {
       this.finSent = true;
       this.link.send(this, { kind: 'fin' });
     }
-    soon(this.loop, () => {
+    callSoonUnchecked(this.loop, () => {
       if (this.lostCalled) return;
       this.lostCalled = true;
       try {
@@ -404,10 +404,10 @@ export type StreamPair<A, B> = [a: [MemoryStreamTransport, A], b: [MemoryStreamT
 export function immediateLink(loop: EventLoop): StreamLink {
   return {
     send(from, segment) {
-      soon(loop, () => from._peer?._arrive(segment));
+      callSoonUnchecked(loop, () => from._peer?._arrive(segment));
     },
     ack(from, nbytes) {
-      soon(loop, () => from._peer?._acked(nbytes));
+      callSoonUnchecked(loop, () => from._peer?._acked(nbytes));
     },
   };
 }
@@ -439,9 +439,9 @@ export function createStreamPair<A extends AnyProtocol, B extends AnyProtocol>(
   a._peer = b;
   b._peer = a;
   const future = loop.createFuture<StreamPair<A, B>>();
-  soon(loop, () => a._connectionMade());
-  soon(loop, () => b._connectionMade());
-  soon(loop, () => {
+  callSoonUnchecked(loop, () => a._connectionMade());
+  callSoonUnchecked(loop, () => b._connectionMade());
+  callSoonUnchecked(loop, () => {
     if (!future.done()) future.setResult([[a, protoA], [b, protoB]]);
   });
   return future;

@@ -12,7 +12,7 @@ import {
   type Transport,
 } from '@aioloop/core';
 import { describeValue } from './describe.js';
-import { runningLoopOrNull } from './internals.js';
+import { runningLoopOrNull } from '@aioloop/core/internal';
 
 /** The transport methods a {@link MockTransport} records. */
 export type MockTransportMethod =

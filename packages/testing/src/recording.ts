@@ -11,7 +11,7 @@ import {
   type Transport,
 } from '@aioloop/core';
 import { describeValue } from './describe.js';
-import { runningLoopOrNull } from './internals.js';
+import { runningLoopOrNull } from '@aioloop/core/internal';
 
 /** The callbacks a recording protocol records. */
 export type ProtocolEventType =

@@ -9,7 +9,7 @@ import {
   type Task,
 } from '@aioloop/core';
 import { checkNonNegative, checkPositiveInt, checkProbability, describeValue } from './describe.js';
-import { soon } from './internals.js';
+import { callSoonUnchecked } from '@aioloop/core/internal';
 import { MemoryDatagramTransport, checkAddress, type DatagramFabric } from './memory-datagram.js';
 import { MemoryStreamTransport, systemError, type MemoryStreamOptions, type StreamLink, type StreamSegment } from './memory-stream.js';
 import { SeededRandom, randomSeed } from './prng.js';
@@ -316,7 +316,7 @@ export class SimHost {
       const transport = new MemoryDatagramTransport(loop, protocol, this.network._fabric, [this.name, port], { remoteAddr });
       this.datagramPorts.set(port, transport);
       const ready = loop.createFuture<void>();
-      soon(loop, () => {
+      callSoonUnchecked(loop, () => {
         transport._connectionMade();
         ready.setResult(undefined);
       });
@@ -539,7 +539,7 @@ export class SimulatedNetwork {
     const result = loop.createFuture<[MemoryStreamTransport, P]>();
     const target = this.hosts.get(hostName);
     if (target === undefined) {
-      soon(loop, () => result.setException(systemError('ENOTFOUND', `${hostName} is not a host of the simulated network (${this.describe()})`, 'getaddrinfo')));
+      callSoonUnchecked(loop, () => result.setException(systemError('ENOTFOUND', `${hostName} is not a host of the simulated network (${this.describe()})`, 'getaddrinfo')));
       return result;
     }
     const attempt = (n: number): void => {
@@ -665,7 +665,7 @@ export class SimulatedNetwork {
       ack: (from, nbytes) => {
         const connection = this.connections.get(from);
         if (connection === undefined) {
-          soon(this.loop, () => from._peer?._acked(nbytes));
+          callSoonUnchecked(this.loop, () => from._peer?._acked(nbytes));
           return;
         }
         const dir = connection.ends[0] === from ? 0 : 1;

@@ -1,5 +1,5 @@
 import { EventLoop, RuntimeError, type EventLoopOptions, type Future, type Task } from '@aioloop/core';
-import { loopInternals, type TaskInternals, type TimerInternals } from './internals.js';
+import { awaitedFuture, checkClosed, nextTimerDeadline, pendingTasks } from '@aioloop/core/internal';
 import { describeValue } from './describe.js';
 
 /** Options for {@link TestLoop}. */
@@ -123,18 +123,18 @@ export class TestLoop extends EventLoop {
     this._detectDeadlock = detectDeadlock;
     this._deadlockGraceMs = deadlockGraceMs;
     this._foreignGraceMs = foreignGraceMs;
-    // Count promises wrapped into loop futures (executor jobs, wrapFuture):
-    // while one is pending, a quiet loop is waiting for it, not deadlocked.
-    const internals = loopInternals(this);
-    const wrap = internals._wrapPromise.bind(this);
-    internals._wrapPromise = <T>(promise: PromiseLike<T>): Future<T> => {
-      this._pendingForeign++;
-      const done = (): void => {
-        this._pendingForeign--;
-      };
-      promise.then(done, done);
-      return wrap(promise);
+  }
+
+  /**
+   * Counts promises wrapped into loop futures (executor jobs, wrapFuture):
+   * while one is pending, a quiet loop is waiting for it, not deadlocked.
+   */
+  protected override onPromiseWrapped(promise: PromiseLike<unknown>): void {
+    this._pendingForeign++;
+    const done = (): void => {
+      this._pendingForeign--;
     };
+    promise.then(done, done);
   }
 
   /** The virtual clock, in seconds. */
@@ -151,7 +151,7 @@ export class TestLoop extends EventLoop {
   setAutoAdvance(enabled: boolean): void {
     if (typeof enabled !== 'boolean') throw new TypeError(`setAutoAdvance() takes a boolean, got ${describeValue(enabled)}`);
     this._auto = enabled;
-    if (enabled && this._idleWaiting) this._wakeup();
+    if (enabled && this._idleWaiting) this.wakeup();
   }
 
   /** How many times the clock has jumped forward so far (for diagnostics and tests). */
@@ -174,7 +174,7 @@ export class TestLoop extends EventLoop {
       return Promise.reject(new TypeError(`advance(): seconds must be a finite number >= 0, got ${describeValue(seconds)}`));
     }
     try {
-      this._checkClosed();
+      checkClosed(this);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -189,7 +189,7 @@ export class TestLoop extends EventLoop {
     }
     return new Promise<void>((resolve, reject) => {
       this._advanceWaiters.push({ target, resolve, reject });
-      if (this._idleWaiting) this._wakeup();
+      if (this._idleWaiting) this.wakeup();
     });
   }
 
@@ -228,14 +228,14 @@ export class TestLoop extends EventLoop {
     this._clearDeadlockTimer();
   }
 
-  protected override _wakeup(): void {
+  protected override wakeup(): void {
     this._idleToken++;
     this._idleWaiting = false;
     this._clearDeadlockTimer();
-    super._wakeup();
+    super.wakeup();
   }
 
-  protected override _idle(delaySeconds: number): void {
+  protected override onIdle(delaySeconds: number): void {
     this._idleWaiting = true;
     const token = ++this._idleToken;
     if (this._failure !== null) {
@@ -248,7 +248,7 @@ export class TestLoop extends EventLoop {
       this.stop();
       return;
     }
-    const deadline = delaySeconds === Infinity ? Infinity : this._nextDeadline();
+    const deadline = delaySeconds === Infinity ? Infinity : nextTimerDeadline(this);
     const target = this._advanceTarget;
     const limit = target ?? (this._auto ? Infinity : this._now);
     if (deadline !== Infinity && deadline <= limit) {
@@ -260,7 +260,7 @@ export class TestLoop extends EventLoop {
           this._now = deadline;
           this._jumps++;
         }
-        this._wakeup();
+        this.wakeup();
       };
       if (this._pendingForeign > 0 && this._advanceTarget === null) setTimeout(jump, this._foreignGraceMs);
       else setImmediate(jump);
@@ -279,26 +279,20 @@ export class TestLoop extends EventLoop {
         return;
       }
       if (this._auto && deadline !== Infinity) {
-        this._wakeup(); // keep auto-advancing past the target
+        this.wakeup(); // keep auto-advancing past the target
         return;
       }
     }
-    if (this._auto && deadline === Infinity && this._detectDeadlock && loopInternals(this)._tasks.size > 0) {
+    if (this._auto && deadline === Infinity && this._detectDeadlock && pendingTasks(this).size > 0) {
       this._deadlockTimer = setTimeout(() => {
         this._deadlockTimer = null;
         if (token !== this._idleToken || !this._idleWaiting) return;
         const deadlock = this._findDeadlock();
         if (deadlock === null) return;
         this._failure = deadlock;
-        this._wakeup(); // the next _idle() throws it
+        this.wakeup(); // the next onIdle() throws it
       }, this._deadlockGraceMs);
     }
-  }
-
-  /** The deadline of the earliest live timer (the loop already dropped cancelled ones at the top). */
-  private _nextDeadline(): number {
-    const top = loopInternals(this)._timers.peek() as unknown as TimerInternals | undefined;
-    return top === undefined ? Infinity : top._when;
   }
 
   private _clearDeadlockTimer(): void {
@@ -312,8 +306,8 @@ export class TestLoop extends EventLoop {
   private _findDeadlock(): DeadlockError | null {
     if (this._pendingForeign > 0) return null;
     const waiting: WaitingTask[] = [];
-    for (const task of loopInternals(this)._tasks) {
-      const waiter = (task as unknown as TaskInternals)._futWaiter;
+    for (const task of pendingTasks(this)) {
+      const waiter = awaitedFuture(task);
       // A task awaiting a non-aioloop promise may be woken from outside the loop.
       if (waiter === null) return null;
       waiting.push({ name: task.getName(), waitingOn: describeFuture(waiter), task });

@@ -346,11 +346,11 @@ export abstract class WorkerPoolExecutor<Payload> implements Executor {
     return this.#shutdown;
   }
 
-  /** Copies the arguments at submit time; throws a `TypeError` naming the bad argument. */
+  /** @internal Copies the arguments at submit time; throws a `TypeError` naming the bad argument. */
   protected abstract encodeArgs(args: readonly unknown[], callable: PreparedCallable): Payload;
-  /** Releases a payload whose job will never run. */
+  /** @internal Releases a payload whose job will never run. */
   protected abstract disposePayload(payload: Payload): void;
-  /** Starts a worker. */
+  /** @internal Starts a worker. */
   protected abstract startWorker(name: string, events: PoolWorkerEvents): PoolWorkerHandle<Payload>;
 
   /** {@inheritDoc Executor.submit} */

@@ -1,7 +1,7 @@
 import { CancelledError, InvalidStateError, RuntimeError } from '../errors.js';
 import { describeValue } from '../debug/describe.js';
 import type { EventLoop } from '../loop/event-loop.js';
-import { _getRunningLoop, getRunningLoop } from '../loop/thread-state.js';
+import { runningLoopOrNull, getRunningLoop } from '../loop/thread-state.js';
 import { captureStack, type LoopCallback } from '../loop/handles.js';
 import type { Task } from './task.js';
 
@@ -64,7 +64,7 @@ export class Future<T> implements PromiseLike<T> {
   /** A pending future of `loop` (default: the running loop). */
   constructor(loop?: EventLoop) {
     if (loop === undefined) {
-      const running = _getRunningLoop();
+      const running = runningLoopOrNull();
       if (running === null) {
         throw new RuntimeError('Future() needs a loop: pass one (new Future(loop)) or use loop.createFuture(); no event loop is running');
       }
@@ -240,7 +240,7 @@ export class Future<T> implements PromiseLike<T> {
         queueMicrotask(() => settle());
         return;
       }
-      const running = _getRunningLoop();
+      const running = runningLoopOrNull();
       const stepping = running !== null && running._stepActive;
       const task = stepping ? running._currentTask : null;
       if (task !== null && task._loop !== this._loop) {

@@ -1,7 +1,7 @@
 import { CancelledError, RuntimeError } from '../errors.js';
 import { describeValue } from '../debug/describe.js';
 import type { EventLoop } from '../loop/event-loop.js';
-import { _getRunningLoop, getRunningLoop } from '../loop/thread-state.js';
+import { runningLoopOrNull, getRunningLoop } from '../loop/thread-state.js';
 import { Future } from './future.js';
 
 /** What a task runs: an async function (or any function returning a value or a promise). */
@@ -212,7 +212,7 @@ export function currentTask(loop?: EventLoop): Task<unknown> | null {
 
 /** The tasks of `loop` (default: the running loop) that are not done yet. */
 export function allTasks(loop?: EventLoop): Set<Task<unknown>> {
-  const target = loop ?? _getRunningLoop();
+  const target = loop ?? runningLoopOrNull();
   if (target === null) throw new RuntimeError('allTasks(): no running event loop; pass the loop');
   return new Set(target._tasks);
 }

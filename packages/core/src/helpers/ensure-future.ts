@@ -1,7 +1,7 @@
 import { describeValue } from '../debug/describe.js';
 import { Future, isFuture } from '../futures/future.js';
 import type { Awaitable, EventLoop } from '../loop/event-loop.js';
-import { _getRunningLoop, getRunningLoop } from '../loop/thread-state.js';
+import { runningLoopOrNull, getRunningLoop } from '../loop/thread-state.js';
 
 /**
  * A Future for `awaitable` (asyncio.ensure_future): a Future or Task is returned
@@ -23,7 +23,7 @@ export function wrapFuture<T>(promise: PromiseLike<T> | Future<T>, loop?: EventL
   if (promise === null || typeof promise !== 'object' || typeof (promise as PromiseLike<T>).then !== 'function') {
     throw new TypeError(`wrapFuture() takes a promise or thenable, got ${describeValue(promise)}`);
   }
-  const target = loop ?? _getRunningLoop();
+  const target = loop ?? runningLoopOrNull();
   if (target === null) throw new TypeError('wrapFuture(): no running event loop; pass the loop');
   return target._wrapPromise(promise);
 }

@@ -2,7 +2,7 @@ import { CancelledError, RuntimeError } from '../errors.js';
 import { describeValue } from '../debug/describe.js';
 import { Future, isFuture } from '../futures/future.js';
 import type { Awaitable, EventLoop } from '../loop/event-loop.js';
-import { _getRunningLoop } from '../loop/thread-state.js';
+import { runningLoopOrNull } from '../loop/thread-state.js';
 
 /**
  * The value an awaitable produces: a Future's or promise's result, or what an
@@ -49,7 +49,7 @@ export function _notAwaitableError(where: string, value: unknown): TypeError {
 /** @internal The loop of the first Future among `values`, else the running loop, else null. */
 export function _pickLoop(values: Iterable<unknown>): EventLoop | null {
   for (const value of values) if (isFuture(value)) return value.getLoop();
-  return _getRunningLoop();
+  return runningLoopOrNull();
 }
 
 /** @internal Checks that `value` is a timeout in seconds or null (undefined is refused: pass null for no limit). */

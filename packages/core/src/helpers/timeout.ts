@@ -4,7 +4,7 @@ import type { Future } from '../futures/future.js';
 import type { Task } from '../futures/task.js';
 import type { EventLoop } from '../loop/event-loop.js';
 import type { Handle } from '../loop/handles.js';
-import { _getRunningLoop } from '../loop/thread-state.js';
+import { runningLoopOrNull } from '../loop/thread-state.js';
 import { _checkTimeout, _withCause } from './gather.js';
 
 // Node >= 20.4 defines Symbol.asyncDispose (as Symbol.for('nodejs.asyncDispose')).
@@ -73,7 +73,7 @@ export class Timeout implements AsyncDisposable {
    */
   constructor(when: number | null) {
     _checkTimeout('Timeout(): when', when, false);
-    const loop = _getRunningLoop();
+    const loop = runningLoopOrNull();
     const task = loop === null ? null : loop._currentTask;
     if (loop === null || task === null) {
       throw new RuntimeError(
@@ -241,7 +241,7 @@ export function timeout<T>(delay: number | null, fn: TimeoutBody<T>): Promise<Aw
 export function timeout<T>(delay: number | null, fn?: TimeoutBody<T>): Timeout | Promise<Awaited<T>> {
   _checkTimeout('timeout(): delay', delay, false);
   if (arguments.length > 1) checkBody('timeout()', fn);
-  const loop = _getRunningLoop();
+  const loop = runningLoopOrNull();
   const scope = new Timeout(delay === null || loop === null ? null : loop.time() + delay);
   return fn === undefined ? scope : runInScope(scope, fn);
 }

@@ -1,7 +1,7 @@
 import { CancelledError, RuntimeError, TimeoutError } from '../errors.js';
 import { isFuture, type Future } from '../futures/future.js';
 import type { Awaitable, EventLoop } from '../loop/event-loop.js';
-import { _getRunningLoop } from '../loop/thread-state.js';
+import { runningLoopOrNull } from '../loop/thread-state.js';
 import { _checkTimeout, _isAwaitable, _notAwaitableError, _withCause, type AwaitableResult } from './gather.js';
 import { timeout as timeoutScope } from './timeout.js';
 
@@ -38,7 +38,7 @@ export function waitFor<A extends Awaitable<unknown>>(aw: A, timeout: number | n
   } catch (error) {
     return Promise.reject(error);
   }
-  const loop = _getRunningLoop();
+  const loop = runningLoopOrNull();
   if (loop === null) {
     return Promise.reject(
       new RuntimeError('waitFor() needs a running event loop: call it from a task, or run it with loop.runUntilComplete(() => waitFor(aw, t))'),

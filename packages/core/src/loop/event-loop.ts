@@ -7,7 +7,7 @@ import { Task, type TaskFunction, type TaskOptions } from '../futures/task.js';
 import { Handle, TimerHandle, captureStack, type LoopCallback } from './handles.js';
 import { ReadyQueue } from './ready-queue.js';
 import { TimerHeap } from './timer-heap.js';
-import { _getRunningLoop, _setRunningLoop } from './thread-state.js';
+import { runningLoopOrNull, setRunningLoop } from './thread-state.js';
 import { installMissingMethodStubs } from './extensions.js';
 import { ThreadPoolExecutor, type Executor, type WorkerCallable } from '../executor/index.js';
 import { LoopBridge, type BridgeCallbacks } from './threadsafe-bridge.js';
@@ -186,7 +186,7 @@ export class EventLoop {
   _callSoon(callback: LoopCallback, args: readonly unknown[] | undefined): Handle {
     const handle = new Handle(callback, args, this);
     this._ready.push(handle);
-    if (this._drive === Drive.Waiting) this._wakeup();
+    if (this._drive === Drive.Waiting) this.wakeup();
     return handle;
   }
 
@@ -195,7 +195,7 @@ export class EventLoop {
     const timer = new TimerHandle(when, this._timerSeq++, callback, args, this);
     timer._scheduled = true;
     this._timers.push(timer);
-    if (this._drive === Drive.Waiting && when < this._nodeTimerWhen) this._wakeup();
+    if (this._drive === Drive.Waiting && when < this._nodeTimerWhen) this.wakeup();
     return timer;
   }
 
@@ -217,7 +217,7 @@ export class EventLoop {
     } catch (error) {
       return Promise.reject(error);
     }
-    _setRunningLoop(this);
+    setRunningLoop(this);
     // A ref'd timer that never fires keeps the Node process alive while we run.
     this._keepAlive = setInterval(noop, MAX_NODE_TIMEOUT_MS);
     this._drive = Drive.Scheduled;
@@ -258,7 +258,7 @@ export class EventLoop {
    */
   stop(): void {
     this._stopping = true;
-    if (this._drive === Drive.Waiting) this._wakeup();
+    if (this._drive === Drive.Waiting) this.wakeup();
   }
 
   /** Whether the loop is running. */
@@ -366,7 +366,7 @@ export class EventLoop {
    * ready. Does nothing unless the loop is running and idle. Virtual-time loops
    * call it after moving their clock.
    */
-  protected _wakeup(): void {
+  protected wakeup(): void {
     if (this._drive !== Drive.Waiting) return;
     if (this._nodeTimer !== null) {
       clearTimeout(this._nodeTimer);
@@ -426,10 +426,10 @@ export class EventLoop {
           return;
         }
         if (ready.length === 0) {
-          const delay = this._nextTimerDelay();
+          const delay = this._nextTimerDeadline() - this.time();
           if (delay > 0) {
             this._drive = Drive.Waiting;
-            this._idle(delay);
+            this.onIdle(delay);
             return;
           }
         }
@@ -499,13 +499,13 @@ export class EventLoop {
     this._iterRemaining = this._ready.length;
   }
 
-  /** Seconds until the earliest live timer (Infinity if none, <= 0 if due). */
-  private _nextTimerDelay(): number {
+  /** @internal The deadline of the earliest live timer (Infinity if none); drops cancelled timers at the top. */
+  _nextTimerDeadline(): number {
     const timers = this._timers;
     for (;;) {
       const top = timers.peek();
       if (top === undefined) return Infinity;
-      if (!top._cancelled) return top._when - this.time();
+      if (!top._cancelled) return top._when;
       timers.pop();
       top._scheduled = false;
       this._timerCancelledCount--;
@@ -516,9 +516,9 @@ export class EventLoop {
    * Called when nothing is ready: `delaySeconds` until the earliest timer
    * (Infinity if none). The default arms one Node timer (no polling) and waits
    * for it or for a wakeup; a virtual-time loop (`@aioloop/testing`) overrides
-   * it to move its clock instead, then calls `_wakeup()`.
+   * it to move its clock instead, then calls `wakeup()`.
    */
-  protected _idle(delaySeconds: number): void {
+  protected onIdle(delaySeconds: number): void {
     if (delaySeconds === Infinity) return;
     // Node timers have millisecond resolution and may fire a little early: round
     // up, and never arm for less than 1 ms so tiny delays cannot busy-spin.
@@ -547,7 +547,7 @@ export class EventLoop {
       clearInterval(this._keepAlive);
       this._keepAlive = null;
     }
-    if (_getRunningLoop() === this) _setRunningLoop(null);
+    if (runningLoopOrNull() === this) setRunningLoop(null);
     const settle = this._settleRun;
     this._settleRun = null;
     if (settle) {
@@ -635,6 +635,7 @@ export class EventLoop {
 
   /** @internal A Future that settles like `promise` (from a loop callback). */
   _wrapPromise<T>(promise: PromiseLike<T>): Future<T> {
+    this.onPromiseWrapped(promise);
     const future = this.createFuture<T>();
     promise.then(
       (value) => {
@@ -646,6 +647,14 @@ export class EventLoop {
     );
     return future;
   }
+
+  /**
+   * Called when a promise from outside the loop is wrapped into a loop future
+   * (`wrapFuture`, `runInExecutor`, `runUntilComplete(promise)`). The default
+   * does nothing; a virtual-time loop overrides it to know that outside work it
+   * cannot see is pending.
+   */
+  protected onPromiseWrapped(_promise: PromiseLike<unknown>): void {}
 
   // ------------------------------------------------------ exception handling
 
@@ -797,7 +806,7 @@ export class EventLoop {
 
   private _checkNotRunning(): void {
     if (this.isRunning()) throw new RuntimeError('This event loop is already running');
-    const running = _getRunningLoop();
+    const running = runningLoopOrNull();
     if (running !== null && running !== this) {
       throw new RuntimeError('Cannot run the event loop while another loop is running');
     }
@@ -816,8 +825,8 @@ export class EventLoop {
 /** Hooks run when any loop closes (signals and others remove what they installed). */
 const closeHooks: ((loop: EventLoop) => void)[] = [];
 
-/** @internal Lets packages release per-loop resources when a loop closes. */
-export function _onLoopClose(hook: (loop: EventLoop) => void): void {
+/** Registers `hook` to run whenever any loop closes, so a package can release what it holds per loop. */
+export function onLoopClose(hook: (loop: EventLoop) => void): void {
   closeHooks.push(hook);
 }
 

@@ -22,12 +22,12 @@ export function getRunningLoop(): EventLoop {
   return loop;
 }
 
-/** @internal The running loop of this thread, or null. */
-export function _getRunningLoop(): EventLoop | null {
+/** The running loop of this thread, or null (asyncio's `_get_running_loop()`). */
+export function runningLoopOrNull(): EventLoop | null {
   return state.runningLoop;
 }
 
-/** @internal Marks `loop` as this thread's running loop (null when it stops). */
-export function _setRunningLoop(loop: EventLoop | null): void {
+/** Marks `loop` as this thread's running loop (null when it stops). */
+export function setRunningLoop(loop: EventLoop | null): void {
   state.runningLoop = loop;
 }

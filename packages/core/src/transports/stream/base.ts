@@ -1,7 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { EventLoop } from '../../loop/event-loop.js';
 import type { Future } from '../../futures/future.js';
-import { _getRunningLoop } from '../../loop/thread-state.js';
+import { runningLoopOrNull } from '../../loop/thread-state.js';
 import { logger } from '../../debug/logger.js';
 import { RuntimeError } from '../../errors.js';
 import { WriteFlowControl, type FlowControlOwner } from '../flow-control.js';
@@ -387,7 +387,7 @@ export abstract class StreamTransportBase {
 
   /** @internal Whether data may go straight to the protocol from a Node callback. */
   _canDeliverNow(): boolean {
-    return this._pending === null && (this._state & (STARTED | PAUSED | CLOSING)) === STARTED && _getRunningLoop() === this._loop;
+    return this._pending === null && (this._state & (STARTED | PAUSED | CLOSING)) === STARTED && runningLoopOrNull() === this._loop;
   }
 
   /** @internal Node's 'data' event (and copied onread chunks). */
@@ -646,7 +646,7 @@ export abstract class StreamTransportBase {
     if (err || (this._state & LOST) !== 0) return;
     const flow = this._flow;
     if (flow !== null && flow.protocolPaused) {
-      if (_getRunningLoop() === this._loop) flow.maybeResume();
+      if (runningLoopOrNull() === this._loop) flow.maybeResume();
       else this._loop._callSoon(callMaybeResume as (...args: unknown[]) => void, [this]);
     }
     if ((this._state & CLOSING) !== 0 && this._bufferSize() === 0) this._scheduleLost(null);

@@ -1,0 +1,44 @@
+/**
+ * @aioloop/core/internal — what aioloop's own packages (net, subprocess, signals,
+ * policy, testing, and the transports that join them) need from core beyond its
+ * public API, in the manner of Tokio's `pub(crate)` or a uvloop `.pxd`.
+ *
+ * Not covered by semver: these functions may change in any release, together
+ * with the aioloop packages that call them (they are released in lockstep).
+ * Applications and third-party packages use `@aioloop/core` instead.
+ */
+import type { EventLoop } from './loop/event-loop.js';
+import type { Handle, LoopCallback } from './loop/handles.js';
+import type { Future } from './futures/future.js';
+import type { Task } from './futures/task.js';
+
+export { onLoopClose } from './loop/event-loop.js';
+export { runningLoopOrNull } from './loop/thread-state.js';
+
+/**
+ * `loop.callSoon(callback, ...args)` without the public checks (closed loop,
+ * callback type): for the library's own callbacks on a loop known to be open.
+ */
+export function callSoonUnchecked(loop: EventLoop, callback: LoopCallback, args?: readonly unknown[]): Handle {
+  return loop._callSoon(callback, args);
+}
+
+/** Throws asyncio's "Event loop is closed" RuntimeError if `loop` is closed. */
+export function checkClosed(loop: EventLoop): void {
+  loop._checkClosed();
+}
+
+/** The tasks of `loop` that are not done, held by the loop (do not modify). */
+export function pendingTasks(loop: EventLoop): ReadonlySet<Task<unknown>> {
+  return loop._tasks;
+}
+
+/** The future `task` is suspended on, or null (not started, running, or awaiting a foreign promise). */
+export function awaitedFuture(task: Task<unknown>): Future<unknown> | null {
+  return task._futWaiter;
+}
+
+/** The deadline (loop time) of `loop`'s earliest live timer, or Infinity if it has none. */
+export function nextTimerDeadline(loop: EventLoop): number {
+  return loop._nextTimerDeadline();
+}
