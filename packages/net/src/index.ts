@@ -63,3 +63,10 @@ export {
 export { BlockingIOError } from './native/errors.js';
 export { NativeSocketsUnavailableError, nativeSocketsAvailable } from './native/binding.js';
 export type { SendfileFile } from './native/sock-methods.js';
+export {
+  createDatagramEndpoint,
+  type CreateDatagramEndpointOptions,
+  type DatagramEndpointAddress,
+} from './datagram/endpoint.js';
+export { DatagramTransportBase } from './datagram/transport-base.js';
+export { DgramTransport } from './datagram/dgram-transport.js';

@@ -38,6 +38,10 @@ import {
   type SendfileFile,
 } from './native/sock-methods.js';
 import type { FileLike, Socket, SocketAddress } from './native/socket.js';
+// datagram imports
+import type { DatagramProtocolLike } from '@aioloop/core';
+import { createDatagramEndpoint, type CreateDatagramEndpointOptions } from './datagram/endpoint.js';
+import type { DatagramTransportBase } from './datagram/transport-base.js';
 
 // ---- net-A: stream connections and servers ----
 installLoopMethods(
@@ -160,3 +164,19 @@ installLoopMethods(
   EventLoop.prototype,
 );
 // ---- end native ----
+
+// ---- datagram endpoints ----
+installLoopMethods(
+  '@aioloop/net',
+  {
+    createDatagramEndpoint<P extends DatagramProtocolLike>(
+      this: EventLoop,
+      protocolFactory: ProtocolFactory<P>,
+      options?: CreateDatagramEndpointOptions,
+    ): Task<[DatagramTransportBase, P]> {
+      return createDatagramEndpoint(this, protocolFactory, options);
+    },
+  },
+  EventLoop.prototype,
+);
+// ---- end datagram endpoints ----

@@ -13,6 +13,10 @@ import type { PipeLike } from './pipes.js';
 import type { CreateServerOptions, Server } from './server.js';
 import type { SendfileFile } from './native/sock-methods.js';
 import type { FileLike, Socket, SocketAddress } from './native/socket.js';
+// datagram imports
+import type { DatagramProtocolLike } from '@aioloop/core';
+import type { CreateDatagramEndpointOptions } from './datagram/endpoint.js';
+import type { DatagramTransportBase } from './datagram/transport-base.js';
 import type { ConnectAcceptedSocketOptions, CreateConnectionOptions, CreateUnixConnectionOptions, CreateUnixServerOptions } from './unix.js';
 
 declare module '@aioloop/core' {
@@ -104,6 +108,19 @@ declare module '@aioloop/core' {
     /** asyncio's `loop.remove_writer()`: whether a writer was removed. */
     removeWriter(fd: FileLike): boolean;
     // ---- end native ----
+
+    // ---- datagram endpoints ----
+    /**
+     * asyncio's `loop.create_datagram_endpoint()`: a UDP (IPv4/IPv6) endpoint
+     * bound to `localAddr` and/or connected to `remoteAddr` (or over `sock`),
+     * resolving to `[transport, protocol]` after `connectionMade` (see
+     * {@link createDatagramEndpoint} in @aioloop/net).
+     */
+    createDatagramEndpoint<P extends DatagramProtocolLike>(
+      protocolFactory: ProtocolFactory<P>,
+      options?: CreateDatagramEndpointOptions,
+    ): Task<[DatagramTransportBase, P]>;
+    // ---- end datagram endpoints ----
   }
 }
 
