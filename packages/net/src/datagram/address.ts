@@ -12,25 +12,33 @@ import { describeArg } from '../dns.js';
  */
 export const DATAGRAM_HEADER_SIZE = 8;
 
+/** How many peers of one host {@link AddressCache} remembers before it starts over. */
+const CACHED_PORTS = 1024;
+
 /**
- * Builds the sender addresses of one endpoint, reusing the last one while the
- * same peer keeps sending: a receive then allocates no address (the tuples
- * are frozen, so sharing them is safe).
+ * Builds the sender addresses of one endpoint, reusing the tuple of a peer
+ * seen before (the same host, a port remembered): a receive from a known
+ * peer allocates no address. The tuples are frozen, so sharing them is safe.
  */
 export class AddressCache {
   private host = '';
-  private port = -1;
-  private last: DatagramAddress = '';
+  private byPort = new Map<number, DatagramAddress>();
 
   constructor(private readonly ipv6: boolean) {}
 
   /** The Python-shaped address of `host`/`port`. */
   get(host: string, port: number): DatagramAddress {
-    if (port === this.port && host === this.host) return this.last;
-    this.host = host;
-    this.port = port;
-    this.last = this.ipv6 ? Object.freeze([host, port, 0, 0] as const) : Object.freeze([host, port] as const);
-    return this.last;
+    if (host !== this.host) {
+      this.host = host;
+      this.byPort.clear();
+    } else {
+      const known = this.byPort.get(port);
+      if (known !== undefined) return known;
+      if (this.byPort.size >= CACHED_PORTS) this.byPort.clear();
+    }
+    const addr: DatagramAddress = this.ipv6 ? Object.freeze([host, port, 0, 0] as const) : Object.freeze([host, port] as const);
+    this.byPort.set(port, addr);
+    return addr;
   }
 }
 
