@@ -30,7 +30,7 @@ export function checkClosed(loop: EventLoop): void {
 
 /** The tasks of `loop` that are not done, held by the loop (do not modify). */
 export function pendingTasks(loop: EventLoop): ReadonlySet<Task<unknown>> {
-  return loop._tasks;
+  return loop._steps.tasks;
 }
 
 /** The future `task` is suspended on, or null (not started, running, or awaiting a foreign promise). */

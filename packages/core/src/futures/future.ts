@@ -3,7 +3,7 @@ import { describeValue } from '../debug/describe.js';
 import type { EventLoop } from '../loop/event-loop.js';
 import { runningLoopOrNull, getRunningLoop } from '../loop/thread-state.js';
 import { captureStack, type LoopCallback } from '../loop/handles.js';
-import type { Task } from './task.js';
+import { suspendOn } from './task-step.js';
 
 const PENDING = 0;
 const FINISHED = 1;
@@ -207,23 +207,21 @@ export class Future<T> implements PromiseLike<T> {
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
     return new Promise<R1 | R2>((resolve, reject) => {
-      const settle = (cancelledTask?: Task<unknown>): void => {
+      // `instead`: an error to deliver in place of the outcome (the awaiting task
+      // was cancelled meanwhile, or belongs to another loop).
+      const settle = (instead: Error | null): void => {
         let value: unknown;
-        let failed = false;
-        if (cancelledTask !== undefined) {
-          // The task was cancelled after this future completed but before it
-          // resumed: as asyncio's Task.__step, it gets CancelledError here.
-          value = new CancelledError(cancelledTask._cancelMessage);
-          failed = true;
+        let failed = true;
+        if (instead !== null) {
+          value = instead;
         } else if (this._state === CANCELLED) {
           value = this._makeCancelledError();
-          failed = true;
         } else if (this._hasException) {
           this._untrack();
           value = this._exception;
-          failed = true;
         } else {
           value = this._result;
+          failed = false;
         }
         try {
           if (failed) {
@@ -237,43 +235,11 @@ export class Future<T> implements PromiseLike<T> {
       };
       if (this._state !== PENDING) {
         // Awaiting a done future does not yield to the loop (as in asyncio).
-        queueMicrotask(() => settle());
+        queueMicrotask(() => settle(null));
         return;
       }
-      const running = runningLoopOrNull();
-      const stepping = running !== null && running._stepActive;
-      const task = stepping ? running._currentTask : null;
-      if (task !== null && task._loop !== this._loop) {
-        queueMicrotask(() => {
-          const error = new RuntimeError(`Task ${task.getName()} got Future ${this.toString()} attached to a different loop`);
-          if (onRejected) {
-            try {
-              resolve(onRejected(error));
-            } catch (e) {
-              reject(e);
-            }
-          } else reject(error);
-        });
-        return;
-      }
-      const loop = this._loop;
-      (this._callbacks ??= []).push(() => {
-        loop._enterStep(task);
-        if (task !== null) {
-          if (task._futWaiter === this) task._futWaiter = null;
-          if (task._mustCancel) {
-            task._mustCancel = false;
-            settle(task);
-            return;
-          }
-        }
-        settle();
-      });
-      if (stepping) {
-        // The stepping code reached an await on a pending future: its step is over.
-        running._stepEnded = true;
-        if (task !== null) task._awaiting(this);
-      }
+      const error = suspendOn(this, settle);
+      if (error !== null) queueMicrotask(() => settle(error));
     });
   }
 
@@ -343,6 +309,3 @@ export class Future<T> implements PromiseLike<T> {
 export function createFuture<T>(): Future<T> {
   return getRunningLoop().createFuture<T>();
 }
-
-/** @internal Helper for `Task` to avoid a runtime import cycle. */
-export type AnyTask = Task<unknown>;

@@ -3,6 +3,7 @@ import { describeValue } from '../debug/describe.js';
 import type { EventLoop } from '../loop/event-loop.js';
 import { runningLoopOrNull, getRunningLoop } from '../loop/thread-state.js';
 import { Future } from './future.js';
+import { enterFirstStep, registerTask, unregisterTask } from './task-step.js';
 
 /** What a task runs: an async function (or any function returning a value or a promise). */
 export type TaskFunction<T> = () => T | PromiseLike<T>;
@@ -46,7 +47,7 @@ export class Task<T> extends Future<T> {
       throw new TypeError(`createTask(): name must be a string, got ${describeValue(name)}`);
     }
     this._name = name ?? `Task-${++taskCounter}`;
-    loop._tasks.add(this as Task<unknown>);
+    registerTask(this as Task<unknown>);
     loop._callSoon(this._start, undefined);
   }
 
@@ -129,12 +130,6 @@ export class Task<T> extends Future<T> {
     return super.toString().replace(/^<Task /, `<Task ${this._name} `);
   }
 
-  /** @internal The task suspended on `future`: remember it, and deliver a pending cancel there. */
-  _awaiting(future: Future<unknown>): void {
-    this._futWaiter = future;
-    if (this._mustCancel && future.cancel(this._cancelMessage)) this._mustCancel = false;
-  }
-
   private readonly _start = (): void => {
     const fn = this._fn as TaskFunction<T>;
     this._fn = null;
@@ -142,11 +137,11 @@ export class Task<T> extends Future<T> {
     if (this._mustCancel) {
       // Cancelled before it started: the body never runs.
       this._mustCancel = false;
-      this._loop._tasks.delete(this as Task<unknown>);
+      unregisterTask(this as Task<unknown>);
       cancelFuture.call(this, this._cancelMessage);
       return;
     }
-    this._loop._enterStep(this as Task<unknown>);
+    enterFirstStep(this as Task<unknown>);
     let result: T | PromiseLike<T>;
     try {
       result = fn();
@@ -165,11 +160,8 @@ export class Task<T> extends Future<T> {
   private readonly _onRejected = (error: unknown): void => this._complete(false, error);
 
   private _complete(ok: boolean, value: unknown): void {
-    const loop = this._loop;
-    if (loop._currentTask === this) loop._stepEnded = true;
-    this._futWaiter = null;
-    loop._tasks.delete(this as Task<unknown>);
-    if (this.done() || loop.isClosed()) return;
+    unregisterTask(this as Task<unknown>);
+    if (this.done() || this._loop.isClosed()) return;
     if (ok) {
       if (this._mustCancel) {
         this._mustCancel = false;
@@ -207,14 +199,14 @@ export class Task<T> extends Future<T> {
 /** The task running now in `loop` (default: the running loop), or null. */
 export function currentTask(loop?: EventLoop): Task<unknown> | null {
   const target = loop ?? getRunningLoop();
-  return target._currentTask;
+  return target._steps.current;
 }
 
 /** The tasks of `loop` (default: the running loop) that are not done yet. */
 export function allTasks(loop?: EventLoop): Set<Task<unknown>> {
   const target = loop ?? runningLoopOrNull();
   if (target === null) throw new RuntimeError('allTasks(): no running event loop; pass the loop');
-  return new Set(target._tasks);
+  return new Set(target._steps.tasks);
 }
 
 /** Runs the running loop's `createTask(fn, options)`. */

@@ -180,7 +180,7 @@ export class TaskGroup {
   private _enter(): void {
     if (this._entered) throw new RuntimeError(`TaskGroup ${this.toString()} has already been entered`);
     const loop = getRunningLoop();
-    const parent = loop._currentTask;
+    const parent = loop._steps.current;
     if (parent === null) {
       throw new RuntimeError(
         `TaskGroup ${this.toString()} cannot determine the parent task: use it inside a task (loop.createTask(fn) or loop.runUntilComplete(fn))`,

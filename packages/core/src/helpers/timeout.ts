@@ -74,7 +74,7 @@ export class Timeout implements AsyncDisposable {
   constructor(when: number | null) {
     _checkTimeout('Timeout(): when', when, false);
     const loop = runningLoopOrNull();
-    const task = loop === null ? null : loop._currentTask;
+    const task = loop === null ? null : loop._steps.current;
     if (loop === null || task === null) {
       throw new RuntimeError(
         'Timeout should be used inside a task: call timeout()/timeoutAt()/waitFor() from the body of a Task ' +

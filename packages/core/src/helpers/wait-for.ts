@@ -47,7 +47,7 @@ export function waitFor<A extends Awaitable<unknown>>(aw: A, timeout: number | n
   if (isFuture(aw) && aw.getLoop() !== loop) {
     return Promise.reject(new RangeError(`waitFor(): ${aw.toString()} belongs to another event loop than the running one`));
   }
-  if (loop._currentTask === null) {
+  if (loop._steps.current === null) {
     // Not inside a task (a plain callback): run it as a task of its own, as asyncio
     // wraps the wait_for coroutine in a Task.
     const task = loop.createTask(() => waitForInTask(loop, aw, timeout));

@@ -4,6 +4,7 @@ import { describeValue, isAsyncFunction } from '../debug/describe.js';
 import { logger } from '../debug/logger.js';
 import { Future, isFuture } from '../futures/future.js';
 import { Task, type TaskFunction, type TaskOptions } from '../futures/task.js';
+import { TaskSteps } from '../futures/task-step.js';
 import { Handle, TimerHandle, captureStack, type LoopCallback } from './handles.js';
 import { ReadyQueue } from './ready-queue.js';
 import { TimerHeap } from './timer-heap.js';
@@ -18,8 +19,6 @@ const MAX_NODE_TIMEOUT_MS = 2 ** 31 - 1;
 const SLICE_BUDGET_MS = 1;
 /** How many callbacks run between two reads of the clock for the slice budget. */
 const CALLBACKS_PER_CLOCK_CHECK = 32;
-/** Microtask hops to wait for a woken task to reach its next await before moving on. */
-const MAX_STEP_HOPS = 32;
 /** Cancelled timers are purged from the heap when they are this many and over half of it. */
 const MIN_CANCELLED_TIMERS_TO_PURGE = 100;
 
@@ -101,20 +100,13 @@ export class EventLoop {
   /** @internal */ _timerSeq = 0;
   /** @internal */ _closed = false;
   /** @internal */ _stopping = false;
-  /** @internal Pending tasks, held strongly so a pending task is never collected. */
-  readonly _tasks = new Set<Task<unknown>>();
-  /** @internal The task whose step is running now. */
-  _currentTask: Task<unknown> | null = null;
-  /** @internal A woken task (or awaiter) is stepping; the slice waits for it. */
-  _stepActive = false;
-  /** @internal The stepping code reached its next await of a pending future, or finished. */
-  _stepEnded = false;
+  /** @internal Pending tasks and the task step in progress (futures/task-step.ts owns them). */
+  readonly _steps = new TaskSteps(this);
 
   private _drive = Drive.Stopped;
   private _iterRemaining = 0;
   /** An iteration began and has not reached its end-of-iteration checks yet. */
   private _inIteration = false;
-  private _stepHops = 0;
   private _sliceStart = 0;
   private _sinceClockCheck = 0;
   private _nodeTimer: NodeJS.Timeout | null = null;
@@ -397,6 +389,7 @@ export class EventLoop {
    */
   private _runSlice(): void {
     const ready = this._ready;
+    const steps = this._steps;
     const debug = this._debug;
     try {
       for (;;) {
@@ -411,12 +404,11 @@ export class EventLoop {
           if (debug) this._runDebug(handle);
           else handle._run();
           this._sinceClockCheck++;
-          if (this._stepActive) {
+          if (steps.active) {
             // A task was woken: let its continuation run (in microtasks) to its
             // next await before the next callback, as asyncio steps a task in the
             // callback that wakes it.
-            this._stepHops = 0;
-            queueMicrotask(this._pollStep);
+            steps.waitForStepEnd();
             return;
           }
         }
@@ -449,22 +441,10 @@ export class EventLoop {
     }
   }
 
-  private readonly _pollStep = (): void => {
-    if (!this._stepEnded && ++this._stepHops < MAX_STEP_HOPS) {
-      queueMicrotask(this._pollStep);
-      return;
-    }
-    if (!this._stepEnded && this._debug && this._currentTask !== null) {
-      logger.warn(
-        `${this._currentTask.toString()} is awaiting something that is not an aioloop Future; ` +
-          'the loop cannot resume or cancel it there. Wrap promises with wrapFuture(promise) inside tasks',
-      );
-    }
-    this._stepActive = false;
-    this._stepEnded = false;
-    this._currentTask = null;
+  /** @internal The task step that paused the iteration is over: go on with it (same slice budget). */
+  _afterStep(): void {
     if (this._drive === Drive.Active) this._runSlice();
-  };
+  }
 
   /** Moves due timers to the ready queue and fixes how many callbacks this iteration runs. */
   private _beginIteration(): void {
@@ -563,15 +543,6 @@ export class EventLoop {
     if (elapsed >= this.slowCallbackDuration) {
       logger.warn(`Executing ${handle.toString()} took ${elapsed.toFixed(3)} seconds`);
     }
-  }
-
-  // ------------------------------------------------------ task stepping hooks
-
-  /** @internal A done-callback is about to resume `task` (or a plain awaiter). */
-  _enterStep(task: Task<unknown> | null): void {
-    this._stepActive = true;
-    this._stepEnded = false;
-    this._currentTask = task;
   }
 
   // -------------------------------------------------------- futures & tasks
