@@ -28,7 +28,8 @@ export function packageTestConfig(overrides: { pool?: 'forks' | 'threads'; testT
       testTimeout: overrides.testTimeout ?? 20_000,
       hookTimeout: 20_000,
       passWithNoTests: true,
-      reporters: ['default', ['json', { outputFile: '.vitest-report.json' }]],
+      // scripts/run-tests.mjs names one report per Node version.
+      reporters: ['default', ['json', { outputFile: process.env.AIOLOOP_VITEST_REPORT ?? '.vitest-report.json' }]],
     },
   });
 }

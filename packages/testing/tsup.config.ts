@@ -1,3 +1,3 @@
 import { packageBuildConfig } from '../../tsup.shared.js';
 
-export default packageBuildConfig(['src/index.ts', 'src/conformance.ts']);
+export default packageBuildConfig(['src/index.ts'], { esmOnly: ['src/conformance.ts'] });

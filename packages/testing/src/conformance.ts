@@ -14,8 +14,15 @@ import {
   type Transport,
   type WriteTransport,
 } from '@aioloop/core';
-import { RecordingBufferedProtocol, RecordingDatagramProtocol, RecordingProtocol, type RecordingProtocolOptions } from './recording.js';
-import { assertConnectionLostOnce, assertReceived } from './assertions.js';
+// Through the package entry, so the published ESM-only build shares the CommonJS build's classes.
+import {
+  RecordingBufferedProtocol,
+  RecordingDatagramProtocol,
+  RecordingProtocol,
+  assertConnectionLostOnce,
+  assertReceived,
+  type RecordingProtocolOptions,
+} from './index.js';
 
 /** What the kit gives a pair factory. */
 export interface StreamPairContext {

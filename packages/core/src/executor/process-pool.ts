@@ -132,13 +132,15 @@ export class ProcessPoolExecutor extends WorkerPoolExecutor<Buffer> {
     });
     let current: PoolJob<Buffer> | undefined;
     let crash: unknown;
+    // Bun's IPC channel object has no ref()/unref() (its child.ref()/unref() cover the channel).
+    const channel = child.channel as Partial<Pick<NonNullable<ChildProcess['channel']>, 'ref' | 'unref'>> | null | undefined;
     const setRef = (ref: boolean): void => {
       if (ref) {
         child.ref();
-        child.channel?.ref();
+        if (typeof channel?.ref === 'function') channel.ref();
       } else {
         child.unref();
-        child.channel?.unref();
+        if (typeof channel?.unref === 'function') channel.unref();
       }
     };
     child.on('message', (message: ChildMessage) => {
