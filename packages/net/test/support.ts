@@ -1,4 +1,5 @@
 /** Shared helpers for @aioloop/net's stream tests (not a test file itself). */
+import fs from 'node:fs';
 import { afterEach } from 'vitest';
 import { EventLoop, Protocol, type Future, type Transport } from '@aioloop/core';
 import '../src/index.js';
@@ -18,6 +19,17 @@ export function onCleanup(fn: () => void): void {
   cleanups.push(fn);
 }
 
+let fdBaseline: number | null = null;
+
+function openFdCount(): number {
+  return fs.readdirSync('/proc/self/fd').length;
+}
+
+/** Call in beforeEach: the test fails if, after its cleanups and loops are closed, more fds are open than before it. */
+export function checkFdLeaks(): void {
+  fdBaseline = openFdCount();
+}
+
 afterEach(async () => {
   for (const fn of cleanups.splice(0)) {
     try {
@@ -34,6 +46,14 @@ afterEach(async () => {
       await new Promise((r) => setTimeout(r, 5));
     }
     if (!loop.isRunning()) loop.close();
+  }
+  if (fdBaseline !== null) {
+    const baseline = fdBaseline;
+    fdBaseline = null;
+    // Node closes some handles (child pipes, servers) on its next turns.
+    for (let i = 0; i < 50 && openFdCount() > baseline; i++) await new Promise((r) => setTimeout(r, 10));
+    const open = openFdCount();
+    if (open > baseline) throw new Error(`the test left ${open - baseline} file descriptor(s) open`);
   }
 });
 
