@@ -84,7 +84,7 @@ installLoopMethods(
     connectAcceptedSocket<P extends BaseProtocolLike<never>>(
       this: EventLoop,
       protocolFactory: ProtocolFactory<P>,
-      sock: net.Socket,
+      sock: net.Socket | Socket,
       options?: ConnectAcceptedSocketOptions,
     ): Task<[StreamTransport, P]> {
       return connectAcceptedSocket(this, protocolFactory, sock, options);

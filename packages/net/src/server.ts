@@ -20,14 +20,21 @@ import {
 import { AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC, AI_PASSIVE, IPPROTO_TCP, SOCK_STREAM, describeArg, getaddrinfo, type AddrInfo, type PortLike, type SockAddr } from './dns.js';
 import type { ProtocolFactory } from './pipes.js';
 import { checkFactory } from './socket-transport.js';
+import { nativeBinding } from './native/binding.js';
+import { listenOptionsFor, reusePortListener } from './native/handover.js';
+import { Socket, type SocketAddress } from './native/socket.js';
 
 
 
 /** asyncio's default listen backlog. */
 export const DEFAULT_BACKLOG = 100;
 
-/** What `sock` may be for the server methods: a Node server (listening or not), a listening handle `{ fd }`, or a file descriptor. */
-export type ServerSockLike = net.Server | { fd: number } | number;
+/**
+ * What `sock` may be for the server methods: a bound stream {@link Socket}
+ * (the server owns it), a Node server (listening or not), a listening handle
+ * `{ fd }`, or a file descriptor.
+ */
+export type ServerSockLike = Socket | net.Server | { fd: number } | number;
 
 /** Options of {@link createServer}, named as asyncio's `create_server` keywords. */
 export interface CreateServerOptions {
@@ -46,7 +53,7 @@ export interface CreateServerOptions {
    * which is asyncio's default there too; `false` cannot be honoured and throws.
    */
   reuseAddress?: boolean | null;
-  /** SO_REUSEPORT: needs Node 22.12+ (`net.Server.listen({ reusePort })`); throws on older Node. */
+  /** SO_REUSEPORT: Node 22.12+ sets it itself; older Node binds through @aioloop/native-sockets. */
   reusePort?: boolean | null;
   /** SO_KEEPALIVE on accepted connections (Python 3.13's keep_alive). */
   keepAlive?: boolean | null;
@@ -391,9 +398,13 @@ export function reusePortSupported(): boolean {
 /** Turns a socket given as `sock` into a Node server (not yet listening if it was only a handle). */
 function serverFromSock(sock: ServerSockLike, method: string, keepAlive: boolean): { server: net.Server; listen: net.ListenOptions | null } {
   if (sock instanceof net.Server) return { server: sock, listen: null };
+  if (sock instanceof Socket) {
+    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, keepAlive });
+    return { server, listen: listenOptionsFor(sock, server, method) };
+  }
   const fd = typeof sock === 'number' ? sock : sock !== null && typeof sock === 'object' && typeof (sock as { fd?: unknown }).fd === 'number' ? (sock as { fd: number }).fd : undefined;
   if (fd === undefined || !Number.isInteger(fd) || fd < 0) {
-    throw new TypeError(`${method}(): sock must be a net.Server, a listening handle { fd } or a file descriptor number, got ${describeArg(sock)}`);
+    throw new TypeError(`${method}(): sock must be a Socket, a net.Server, a listening handle { fd } or a file descriptor number, got ${describeArg(sock)}`);
   }
   return { server: net.createServer({ allowHalfOpen: true, pauseOnConnect: true, keepAlive }), listen: { fd } as net.ListenOptions };
 }
@@ -459,9 +470,8 @@ export function createServer(
   }
   const reusePort = options.reusePort ?? false;
   if (typeof reusePort !== 'boolean') throw new TypeError(`${method}(): reusePort must be a boolean, got ${describeArg(reusePort)}`);
-  if (reusePort && !reusePortSupported()) {
-    throw new RangeError(`${method}(): reusePort needs Node 22.12 or newer (net.Server listen({ reusePort })); this is Node ${process.versions.node}`);
-  }
+  // Node < 22.12 cannot set SO_REUSEPORT: bind through a native socket (throws if that package is missing).
+  if (reusePort && !reusePortSupported()) nativeBinding(`${method}({ reusePort: true }) on Node ${process.versions.node} (Node 22.12+ does it without)`);
   const keepAlive = options.keepAlive ?? false;
   if (typeof keepAlive !== 'boolean') throw new TypeError(`${method}(): keepAlive must be a boolean, got ${describeArg(keepAlive)}`);
   const sock = options.sock ?? null;
@@ -509,7 +519,12 @@ export function createServer(
           const listenOptions: net.ListenOptions & { reusePort?: boolean } = { host: sa[0], port: sa[1], backlog, ipv6Only: info[0] === AF_INET6 };
           if (reusePort) listenOptions.reusePort = true;
           try {
-            await listen(loop, server, listenOptions);
+            if (reusePort && !reusePortSupported()) {
+              const address = (info[0] === AF_INET6 ? [sa[0], sa[1], 0, sa[3] ?? 0] : [sa[0], sa[1]]) as SocketAddress;
+              await listen(loop, server, { fd: reusePortListener(info[0], address, backlog), backlog } as net.ListenOptions);
+            } else {
+              await listen(loop, server, listenOptions);
+            }
           } catch (error) {
             throw bindError(error, sa);
           }

@@ -55,7 +55,7 @@ declare module '@aioloop/core' {
     /** asyncio's `loop.connect_accepted_socket()`. */
     connectAcceptedSocket<P extends BaseProtocolLike<never>>(
       protocolFactory: ProtocolFactory<P>,
-      sock: net.Socket,
+      sock: net.Socket | Socket,
       options?: ConnectAcceptedSocketOptions,
     ): Task<[StreamTransport, P]>;
     // ---- end net-A ----

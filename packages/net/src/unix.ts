@@ -14,14 +14,16 @@ import {
   type Task,
 } from '@aioloop/core';
 import { connectSocket, type ConnectSocketOptions } from './connect.js';
-import { describeArg, type PortLike } from './dns.js';
+import { AF_UNIX, describeArg, type PortLike } from './dns.js';
 import type { ProtocolFactory } from './pipes.js';
 import { checkServerOptions, listen, Server, sleep0, type ServerSockLike } from './server.js';
 import { checkConnectedSocket, checkFactory, makeClientTransport } from './socket-transport.js';
+import { abstractListener, connectAbstract, listenOptionsFor, nodeSocketFor, useNativeAbstract } from './native/handover.js';
+import { Socket } from './native/socket.js';
 
 /** Options of {@link createUnixServer} (asyncio's `create_unix_server` keywords). */
 export interface CreateUnixServerOptions {
-  /** An existing Unix server socket instead of `path`: a listening net.Server, `{ fd }` or an fd. */
+  /** An existing Unix server socket instead of `path`: a bound AF_UNIX {@link Socket} (the server owns it), a listening net.Server, `{ fd }` or an fd. */
   sock?: ServerSockLike | null;
   /** The listen() backlog (default 100). */
   backlog?: number;
@@ -39,8 +41,8 @@ export interface CreateUnixServerOptions {
 
 /** Options of {@link createUnixConnection}. */
 export interface CreateUnixConnectionOptions {
-  /** An already-connected Unix `net.Socket` instead of `path`. */
-  sock?: net.Socket | null;
+  /** An already-connected Unix socket instead of `path`: a {@link Socket} (the transport owns it) or a `net.Socket`. */
+  sock?: net.Socket | Socket | null;
   /** TLS: not supported by this version (throws). */
   ssl?: unknown;
   /** TLS only. */
@@ -52,7 +54,9 @@ export interface CreateUnixConnectionOptions {
 }
 
 /** Options of {@link createConnection}: connectSocket's (family, localAddr, happyEyeballsDelay, ...) plus TLS keywords. */
-export interface CreateConnectionOptions extends Omit<ConnectSocketOptions, 'onread'> {
+export interface CreateConnectionOptions extends Omit<ConnectSocketOptions, 'onread' | 'sock'> {
+  /** An already-connected stream socket instead of host/port: a {@link Socket} (the transport owns it) or a `net.Socket`. */
+  sock?: net.Socket | Socket | null;
   /** TLS: not supported by this version (throws). */
   ssl?: unknown;
   /** TLS only. */
@@ -146,8 +150,10 @@ export function createUnixServer(
         fs.unlinkSync(checkedPath); // a stale socket file, as asyncio removes it
       }
     }
+  } else if (sock instanceof Socket) {
+    if (sock.family !== AF_UNIX) throw new TypeError(`${method}(): sock must be an AF_UNIX socket, got ${String(sock)}`);
   } else if (!(sock instanceof net.Server)) {
-    throw new TypeError(`${method}(): sock must be a listening net.Server (a Unix server socket), got ${describeArg(sock)}`);
+    throw new TypeError(`${method}(): sock must be a bound AF_UNIX Socket or a listening net.Server (a Unix server socket), got ${describeArg(sock)}`);
   }
 
   return loop.createTask(async () => {
@@ -159,6 +165,22 @@ export function createUnixServer(
       if (typeof address !== 'string') throw new TypeError(`${method}(): sock must be a Unix server socket (it listens on ${describeArg(address)})`);
       listener = sock;
       boundPath = address;
+    } else if (sock instanceof Socket) {
+      boundPath = sock.getsockname() as string;
+      listener = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
+      await listen(loop, listener, { ...listenOptionsFor(sock, listener, method), backlog });
+    } else if (useNativeAbstract(checkedPath as string)) {
+      // Node pads abstract names to the whole sun_path: bind the exact name here.
+      boundPath = checkedPath as string;
+      listener = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
+      let fd: number;
+      try {
+        fd = abstractListener(boundPath, backlog);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw addressInUse(boundPath, '');
+        throw error;
+      }
+      await listen(loop, listener, { fd, backlog } as net.ListenOptions);
     } else {
       boundPath = checkedPath as string;
       listener = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
@@ -221,10 +243,24 @@ export function createUnixConnection<P extends BaseProtocolLike<never>>(
   const sock = options.sock ?? null;
   if (sock !== null) {
     if (path !== null && path !== undefined) throw new TypeError(`${method}(): path and sock can not be specified at the same time`);
-    const checked = checkConnectedSocket(sock, method);
+    const checked = sock instanceof Socket ? nodeSocketFor(sock, method) : checkConnectedSocket(sock, method);
     return loop.createTask(() => makeClientTransport(loop, checked, protocolFactory, {}, null), { name: method });
   }
   const target = checkPath(path, method);
+  if (useNativeAbstract(target)) {
+    // Node pads abstract names to the whole sun_path: connect to the exact name here.
+    return loop.createTask(async () => {
+      const { sock: native, connected } = connectAbstract(loop, target);
+      try {
+        await connected;
+      } catch (error) {
+        native.close();
+        throw error;
+      }
+      const binding = new BufferedReadBinding();
+      return makeClientTransport(loop, nodeSocketFor(native, method, binding.onread), protocolFactory, { peername: target, sockname: '' }, binding);
+    }, { name: method });
+  }
   return loop.createTask(async () => {
     const binding = new BufferedReadBinding();
     const socket = net.connect({ path: target, allowHalfOpen: true, onread: binding.onread });
@@ -266,9 +302,13 @@ export function createConnection<P extends BaseProtocolLike<never>>(
   checkFactory(protocolFactory, method);
   checkTlsOptions(options, method, true);
   const { ssl: _ssl, serverHostname: _sh, sslHandshakeTimeout: _ht, sslShutdownTimeout: _st, ...connectOptions } = options;
-  const given = connectOptions.sock ?? null;
+  let given = connectOptions.sock ?? null;
+  if (given instanceof Socket) {
+    if ((host !== null && host !== undefined) || (port !== null && port !== undefined)) throw new TypeError(`${method}(): host/port and sock can not be specified at the same time`);
+    given = nodeSocketFor(given, method);
+  }
   const binding = given === null ? new BufferedReadBinding() : null;
-  const connecting = connectSocket(loop, host, port, binding === null ? connectOptions : { ...connectOptions, onread: binding.onread });
+  const connecting = connectSocket(loop, host, port, binding === null ? { ...connectOptions, sock: given } : { ...connectOptions, sock: given, onread: binding.onread });
   return loop.createTask(async () => {
     let sock: net.Socket;
     try {
@@ -283,18 +323,19 @@ export function createConnection<P extends BaseProtocolLike<never>>(
 
 /**
  * asyncio's `loop.connect_accepted_socket(protocol_factory, sock)`: wraps a
- * socket accepted elsewhere (a `net.Socket` from a Node server's
- * 'connection' event) and resolves to `[transport, protocol]`.
+ * socket accepted elsewhere (a {@link Socket} from `accept()`/`sockAccept`, which the
+ * transport then owns, or a `net.Socket` from a Node server's 'connection' event)
+ * and resolves to `[transport, protocol]`.
  */
 export function connectAcceptedSocket<P extends BaseProtocolLike<never>>(
   loop: EventLoop,
   protocolFactory: ProtocolFactory<P>,
-  sock: net.Socket,
+  sock: net.Socket | Socket,
   options: ConnectAcceptedSocketOptions = {},
 ): Task<[StreamTransport, P]> {
   const method = 'connectAcceptedSocket';
   checkFactory(protocolFactory, method);
   checkTlsOptions(options, method, false);
-  const checked = checkConnectedSocket(sock, method);
+  const checked = sock instanceof Socket ? nodeSocketFor(sock, method) : checkConnectedSocket(sock, method);
   return loop.createTask(() => makeClientTransport(loop, checked, protocolFactory, {}, null), { name: method });
 }
