@@ -17,6 +17,7 @@ import {
   type Future,
 } from '@aioloop/core';
 import { describeArg } from './dns.js';
+import { watchReaderClose } from './native/pipe-watch.js';
 
 /**
  * What `connectReadPipe` / `connectWritePipe` accept as the pipe: a file
@@ -105,6 +106,7 @@ function connectPipe<T extends ReadPipeTransport | WritePipeTransport, P extends
     if (typeof pipe === 'number') (stream as Readable).destroy();
     throw error;
   }
+  if (direction === 'write') watchReaderClose(loop, transport as WritePipeTransport, stream as Writable);
   waiter.addDoneCallback(() => {
     if (result.done()) return;
     if (waiter.cancelled()) {
@@ -151,8 +153,11 @@ export function connectReadPipe<P extends BaseProtocolLike<never>>(loop: EventLo
  * `loop.connect_write_pipe(protocol_factory, pipe)`). Resolves to
  * `[transport, protocol]` once `protocol.connectionMade(transport)` has run.
  * The transport writes with flow control; `close()`/`writeEof()` flush and
- * close the pipe (the reader sees EOF); a vanished reader gives
- * `connectionLost(err)` with `err.code === 'EPIPE'`.
+ * close the pipe (the reader sees EOF). When the reader closes its end
+ * (pipes, FIFOs and sockets, with @aioloop/native-sockets installed) the
+ * transport notices at once, as asyncio's does: `connectionLost(null)` if
+ * nothing was buffered, else `connectionLost(err)` with `err.code === 'EPIPE'`
+ * (without the native package: at the next write).
  *
  * `pipe` is a file descriptor (pipe, FIFO, socket or character device; the
  * transport owns and closes it) or a Node Writable stream. Argument errors

@@ -303,3 +303,70 @@ describe('loop.connectReadPipe / loop.connectWritePipe', () => {
     expect(text).toBe('via the loop');
   });
 });
+
+describe('write pipe transports notice the reader closing (asyncio watches the fd for readability)', () => {
+  it('nothing buffered: connectionLost(null) as soon as the FIFO reader closes, without a write', async () => {
+    const loop = newLoop();
+    const fifo = makeFifo();
+    const readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writeFd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    const lostWith = await loop.runUntilComplete(async () => {
+      const [writer, proto] = await connectWritePipe(loop, () => new Recorder(), writeFd);
+      writer.write(Buffer.from('read before the close'));
+      await sleep(0.05);
+      expect(writer.getWriteBufferSize()).toBe(0);
+      closeSync(readFd);
+      await proto.lost;
+      return proto.lostWith;
+    });
+    expect(lostWith).toBeNull();
+  });
+
+  it('data buffered: a broken pipe (EPIPE) when the reader closes', async () => {
+    const loop = newLoop();
+    const fifo = makeFifo();
+    const readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writeFd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    const lostWith = await loop.runUntilComplete(async () => {
+      const [writer, proto] = await connectWritePipe(loop, () => new Recorder(), writeFd);
+      // Fill the pipe until the transport holds bytes (no guess of the pipe's size).
+      for (let i = 0; i < 1000 && writer.getWriteBufferSize() === 0; i++) {
+        writer.write(Buffer.alloc(64 * 1024, 1));
+        await sleep(0);
+      }
+      expect(writer.getWriteBufferSize()).toBeGreaterThan(0);
+      closeSync(readFd);
+      await proto.lost;
+      return proto.lostWith;
+    });
+    expect(lostWith).toMatchObject({ code: 'EPIPE' });
+  });
+
+  it('a child process reading the pipe exits: connectionLost(null)', async () => {
+    const loop = newLoop();
+    const child = track(spawn('/bin/sh', ['-c', 'exec head -c 5 > /dev/null'], { stdio: ['pipe', 'ignore', 'inherit'] }));
+    const lostWith = await loop.runUntilComplete(async () => {
+      const [writer, proto] = await connectWritePipe(loop, () => new Recorder(), child.stdin!);
+      writer.write(Buffer.from('12345'));
+      await proto.lost;
+      return proto.lostWith;
+    });
+    expect(lostWith).toBeNull();
+  });
+
+  it('the watch keeps no extra reference to the pipe: the reader sees EOF after close()', async () => {
+    const loop = newLoop();
+    const fifo = makeFifo();
+    const readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writeFd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    const events = await loop.runUntilComplete(async () => {
+      const [, readProto] = await connectReadPipe(loop, () => new Recorder(), readFd);
+      const [writer] = await connectWritePipe(loop, () => new Recorder(), writeFd);
+      writer.write(Buffer.from('bye'));
+      writer.close();
+      await readProto.lost;
+      return readProto.events;
+    });
+    expect(events).toEqual(['made', 'data', 'eof', 'lost']);
+  });
+});
