@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { BufferedProtocol, CancelledError, Protocol, RuntimeError, getRunningLoop, type EventLoop, type ExceptionContext, type Transport } from '@aioloop/core';
-import { AF_INET, AF_INET6, Server, reusePortSupported } from '../src/index.js';
+import { AF_INET, AF_INET6, Server } from '../src/index.js';
 import { Collector, Echo, delay, newLoop, onCleanup, pattern, waitFor } from './support.js';
 
 /** Port of the first listening socket. */
@@ -97,9 +97,6 @@ describe('createServer and createConnection', () => {
     expect(() => loop.createServer(f, null, null)).toThrow(/Neither host\/port nor sock/);
     expect(() => loop.createServer(f, '127.0.0.1', 0, { sock: new net.Server() })).toThrow(/can not be specified at the same time/);
     expect(() => loop.createServer(f, 42 as never, 0)).toThrow(/host must be/);
-    if (!reusePortSupported()) {
-      expect(() => loop.createServer(f, '127.0.0.1', 0, { reusePort: true })).toThrow(/Node 22\.12/);
-    }
     expect(() => loop.createConnection(f, '127.0.0.1', 1, { ssl: {} })).toThrow(/ssl is not supported/);
     expect(() => loop.createConnection(f, '127.0.0.1', 1, { serverHostname: 'x' })).toThrow(/only meaningful with ssl/);
   });
