@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { EventLoop } from '@aioloop/core';
 import { describe, expect, it } from 'vitest';
 import { getRunningLoopExample } from '../src/examples/01-get-running-loop.js';
@@ -5,6 +6,7 @@ import { runForeverExample } from '../src/examples/02-run-forever.js';
 import { callLaterExample } from '../src/examples/03-call-later.js';
 import { tcpEchoExample } from '../src/examples/04-tcp-echo.js';
 import { connectExistingSocketExample } from '../src/examples/05-connect-existing-socket.js';
+import { addReaderExample } from '../src/examples/06-add-reader.js';
 import { signalHandlerExample } from '../src/examples/07-signal-handler.js';
 import { subprocessExecExample } from '../src/examples/08-subprocess-exec.js';
 
@@ -19,6 +21,10 @@ class VirtualClockLoop extends EventLoop {
     this.now += delaySeconds;
     this.wakeup();
   }
+}
+
+function openFds(): number {
+  return fs.readdirSync('/proc/self/fd').length;
 }
 
 async function collect(run: (out: (line: string) => void) => Promise<void>): Promise<string[]> {
@@ -62,8 +68,17 @@ describe('examples from the asyncio low-level API index', () => {
     expect(lines[lines.length - 1]).toBe('client: the server closed the connection');
   });
 
-  it('5: createConnection({ sock }) receives data on an existing socket', async () => {
+  it('5: createConnection({ sock }) receives data on one end of a socketpair, leaving no fd open', async () => {
+    const fds = openFds();
     expect(await collect(connectExistingSocketExample)).toEqual(['Received: abc']);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(openFds()).toBe(fds);
+  });
+
+  it('6: addReader() sees the socketpair fd become readable, leaving no fd open', async () => {
+    const fds = openFds();
+    expect(await collect(addReaderExample)).toEqual(['Received: abc']);
+    expect(openFds()).toBe(fds);
   });
 
   it('7: a real SIGTERM reaches the handler, which stops the loop', async () => {
