@@ -33,16 +33,15 @@ export class NativeSocketsUnavailableError extends Error {
   }
 }
 
-type Require = (id: string) => unknown;
-declare const require: Require | undefined;
+declare const __filename: string | undefined;
 
 let binding: NativeBinding | null = null;
 let failure: unknown = null;
 
 function load(): void {
   try {
-    // CJS build: require; ESM build: a require made for this module.
-    const req: Require = typeof require === 'function' ? require : createRequire(import.meta.url);
+    // A real require in both builds (esbuild's ESM output replaces a bare `require` with a stub that throws).
+    const req = createRequire(typeof __filename === 'string' ? __filename : import.meta.url);
     binding = (req(NATIVE_PACKAGE) as { binding: NativeBinding }).binding;
   } catch (error) {
     failure = error;
