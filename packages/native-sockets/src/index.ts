@@ -7,7 +7,6 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 /** A result of a system call: the value, or a negative errno (`-11` is EAGAIN). */
 export type Errno = number;
@@ -102,8 +101,13 @@ export interface NativeBinding {
 /** getaddrinfo failures come back as `-(GAI_ERROR_BASE - eai)`. */
 export const GAI_ERROR_BASE = 100000;
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(import.meta.url);
+declare const __filename: string | undefined;
+// Built as CommonJS only (the ES entry re-exports it), and vitest defines __filename for
+// sources: no import.meta, which a CommonJS file cannot contain. dist/ and src/ sit one
+// level under the package root.
+const here = typeof __filename === 'string' ? __filename : join(process.cwd(), 'index.js');
+const root = join(dirname(here), '..');
+const require = createRequire(here);
 
 /** The loaded addon (node-gyp-build picks build/Release or prebuilds/<platform>-<arch>). */
 export const binding: NativeBinding = (require('node-gyp-build') as (dir: string) => NativeBinding)(root);

@@ -1,49 +1,14 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Protocol, wrapFuture, type Transport } from '@aioloop/core';
 import type { Server } from '../src/index.js';
-import { Collector, newLoop, onCleanup } from './support.js';
+import { Collector, newLoop, startPeer } from './support.js';
 
 const PEER = fileURLToPath(new URL('./peers/asyncio_peer.py', import.meta.url));
-const PYTHON = '/usr/bin/python3';
 
-/** Starts the Python asyncio peer; resolves with the process and its stdout lines as they come. */
-function startPeer(args: string[]): { child: ChildProcessWithoutNullStreams; lines: string[]; nextLine: () => Promise<string>; exited: Promise<number | null> } {
-  const child = spawn(PYTHON, [PEER, ...args]);
-  onCleanup(() => child.kill('SIGKILL'));
-  const lines: string[] = [];
-  const waiting: ((line: string) => void)[] = [];
-  let buffered = '';
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdout.on('data', (d: Buffer) => {
-    buffered += d.toString();
-    let i: number;
-    while ((i = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, i);
-      buffered = buffered.slice(i + 1);
-      const w = waiting.shift();
-      if (w) w(line);
-      else lines.push(line);
-    }
-  });
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => {
-      if (code !== 0 && stderr) console.error(stderr);
-      resolve(code);
-    }),
-  );
-  const nextLine = (): Promise<string> => {
-    const ready = lines.shift();
-    if (ready !== undefined) return Promise.resolve(ready);
-    return new Promise((resolve, reject) => {
-      waiting.push(resolve);
-      void exited.then(() => reject(new Error(`python peer exited before printing a line: ${stderr}`)));
-    });
-  };
-  return { child, lines, nextLine, exited };
+function startPeerHere(args: string[]): ReturnType<typeof startPeer> {
+  return startPeer(PEER, args);
 }
 
 function peerPattern(n: number): Buffer {
@@ -77,7 +42,7 @@ describe('interop with Python asyncio', () => {
       server = await loop.createServer(() => new Summer(), '127.0.0.1', 0);
     });
     const port = (server.sockets[0]!.getsockname() as [string, number])[1];
-    const peer = startPeer(['client', String(port), String(size)]);
+    const peer = startPeerHere(['client', String(port), String(size)]);
     let report!: { reply: string; events: string[]; sent_sha: string };
     await loop.runUntilComplete(async () => {
       report = JSON.parse(await wrapFuture(peer.nextLine(), loop)) as typeof report;
@@ -91,7 +56,7 @@ describe('interop with Python asyncio', () => {
 
   it('our client half-closes to a Python server, which answers after EOF and closes', async () => {
     const loop = newLoop();
-    const peer = startPeer(['server-halfclose']);
+    const peer = startPeerHere(['server-halfclose']);
     const port = Number(await peer.nextLine());
     const data = peerPattern(2_000_000);
     await loop.runUntilComplete(async () => {
@@ -108,7 +73,7 @@ describe('interop with Python asyncio', () => {
 
   it('a Python server half-closes first; our client keeps writing (eofReceived true) and then half-closes', async () => {
     const loop = newLoop();
-    const peer = startPeer(['server-eof-first']);
+    const peer = startPeerHere(['server-eof-first']);
     const port = Number(await peer.nextLine());
     await loop.runUntilComplete(async () => {
       const [t, p] = await loop.createConnection(() => new Collector(loop), '127.0.0.1', port);

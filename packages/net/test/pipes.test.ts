@@ -43,6 +43,13 @@ function makeFifo(): string {
   return path;
 }
 
+/** Both ends of a new FIFO, non-blocking: [read end, write end]. */
+function fifoEnds(): [number, number] {
+  const fifo = makeFifo();
+  const readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  return [readFd, openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK)];
+}
+
 function track(child: ChildProcess): ChildProcess {
   children.push(child);
   return child;
@@ -307,9 +314,7 @@ describe('loop.connectReadPipe / loop.connectWritePipe', () => {
 describe('write pipe transports notice the reader closing (asyncio watches the fd for readability)', () => {
   it('nothing buffered: connectionLost(null) as soon as the FIFO reader closes, without a write', async () => {
     const loop = newLoop();
-    const fifo = makeFifo();
-    const readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-    const writeFd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    const [readFd, writeFd] = fifoEnds();
     const lostWith = await loop.runUntilComplete(async () => {
       const [writer, proto] = await connectWritePipe(loop, () => new Recorder(), writeFd);
       writer.write(Buffer.from('read before the close'));
@@ -324,9 +329,7 @@ describe('write pipe transports notice the reader closing (asyncio watches the f
 
   it('data buffered: a broken pipe (EPIPE) when the reader closes', async () => {
     const loop = newLoop();
-    const fifo = makeFifo();
-    const readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-    const writeFd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    const [readFd, writeFd] = fifoEnds();
     const lostWith = await loop.runUntilComplete(async () => {
       const [writer, proto] = await connectWritePipe(loop, () => new Recorder(), writeFd);
       // Fill the pipe until the transport holds bytes (no guess of the pipe's size).
@@ -356,9 +359,7 @@ describe('write pipe transports notice the reader closing (asyncio watches the f
 
   it('the watch keeps no extra reference to the pipe: the reader sees EOF after close()', async () => {
     const loop = newLoop();
-    const fifo = makeFifo();
-    const readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-    const writeFd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    const [readFd, writeFd] = fifoEnds();
     const events = await loop.runUntilComplete(async () => {
       const [, readProto] = await connectReadPipe(loop, () => new Recorder(), readFd);
       const [writer] = await connectWritePipe(loop, () => new Recorder(), writeFd);

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -8,10 +7,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { SendfileNotAvailableError } from '@aioloop/core';
 import { AF_INET, SHUT_WR, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_STREAM, socket, socketpair, type Server, type Socket } from '../src/index.js';
 import { _watching } from '../src/native/fd-watchers.js';
-import { checkFdLeaks, Echo, newLoop, onCleanup } from './support.js';
+import { checkFdLeaks, Echo, newLoop, onCleanup, startPeer } from './support.js';
 
 const PEER = fileURLToPath(new URL('./peers/sock_peer.py', import.meta.url));
-const PYTHON = '/usr/bin/python3';
 
 beforeEach(checkFdLeaks);
 
@@ -31,35 +29,15 @@ function nonblocking(family = AF_INET, type = SOCK_STREAM): Socket {
   return s;
 }
 
+/** A non-blocking socketpair, closed after the test. */
+function nonblockingPair(): [Socket, Socket] {
+  const pair = socketpair(undefined, SOCK_STREAM | SOCK_NONBLOCK);
+  onCleanup(() => pair.forEach((s) => s.close()));
+  return pair;
+}
+
 function startPython(args: string[]): { nextLine: () => Promise<string>; exited: Promise<number | null> } {
-  const child = spawn(PYTHON, [PEER, ...args]);
-  onCleanup(() => child.kill('SIGKILL'));
-  const lines: string[] = [];
-  const waiting: ((line: string) => void)[] = [];
-  let buffered = '';
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdout.on('data', (d: Buffer) => {
-    buffered += d.toString();
-    let i: number;
-    while ((i = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, i);
-      buffered = buffered.slice(i + 1);
-      const w = waiting.shift();
-      if (w) w(line);
-      else lines.push(line);
-    }
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const nextLine = (): Promise<string> => {
-    const ready = lines.shift();
-    if (ready !== undefined) return Promise.resolve(ready);
-    return new Promise((resolve, reject) => {
-      waiting.push(resolve);
-      void exited.then(() => reject(new Error(`python peer exited early: ${stderr}`)));
-    });
-  };
-  return { nextLine, exited };
+  return startPeer(PEER, args);
 }
 
 async function recvExactly(loop: ReturnType<typeof newLoop>, sock: Socket, size: number): Promise<Buffer> {
@@ -155,11 +133,7 @@ describe('sock* methods against our own servers', () => {
   it('sockRecvInto, and UDP sockSendto / sockRecvfrom / sockRecvfromInto', async () => {
     const loop = newLoop();
     await loop.runUntilComplete(async () => {
-      const [a, b] = socketpair(undefined, SOCK_STREAM | SOCK_NONBLOCK);
-      onCleanup(() => {
-        a.close();
-        b.close();
-      });
+      const [a, b] = nonblockingPair();
       const buf = Buffer.alloc(8);
       const reading = loop.sockRecvInto(b, buf);
       await loop.sockSendall(a, Buffer.from('12345'));
@@ -183,11 +157,7 @@ describe('sock* methods against our own servers', () => {
   it('cancelling the awaiting task removes the watcher; a socket closed while waiting rejects with EBADF', async () => {
     const loop = newLoop();
     await loop.runUntilComplete(async () => {
-      const [a, b] = socketpair(undefined, SOCK_STREAM | SOCK_NONBLOCK);
-      onCleanup(() => {
-        a.close();
-        b.close();
-      });
+      const [a, b] = nonblockingPair();
       const task = loop.createTask(() => loop.sockRecv(a, 10));
       await new Promise((r) => setTimeout(r, 5));
       expect(_watching(loop, a.fileno())).toEqual({ reader: true, writer: false });
@@ -225,11 +195,7 @@ describe('sockSendfile', () => {
     const fd = fs.openSync(tempFile(data), 'r');
     onCleanup(() => fs.closeSync(fd));
     await loop.runUntilComplete(async () => {
-      const [a, b] = socketpair(undefined, SOCK_STREAM | SOCK_NONBLOCK);
-      onCleanup(() => {
-        a.close();
-        b.close();
-      });
+      const [a, b] = nonblockingPair();
       const reading = recvExactly(loop, b, data.length - 100);
       expect(await loop.sockSendfile(a, fd, 100)).toBe(data.length - 100);
       expect((await reading).equals(data.subarray(100))).toBe(true);

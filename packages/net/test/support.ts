@@ -1,4 +1,5 @@
 /** Shared helpers for @aioloop/net's stream tests (not a test file itself). */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import { afterEach } from 'vitest';
 import { EventLoop, Protocol, type Future, type Transport } from '@aioloop/core';
@@ -144,4 +145,41 @@ export class Echo extends Protocol {
   override dataReceived(data: Buffer): void {
     this.transport.write(data);
   }
+}
+
+/** Starts a Python peer script with /usr/bin/python3 (killed after the test); resolves with the process and its stdout lines as they come. */
+export function startPeer(script: string, args: string[]): { child: ChildProcessWithoutNullStreams; lines: string[]; nextLine: () => Promise<string>; exited: Promise<number | null> } {
+  const child = spawn('/usr/bin/python3', [script, ...args]);
+  onCleanup(() => child.kill('SIGKILL'));
+  const lines: string[] = [];
+  const waiting: ((line: string) => void)[] = [];
+  let buffered = '';
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout.on('data', (d: Buffer) => {
+    buffered += d.toString();
+    let i: number;
+    while ((i = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, i);
+      buffered = buffered.slice(i + 1);
+      const w = waiting.shift();
+      if (w) w(line);
+      else lines.push(line);
+    }
+  });
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      if (code !== 0 && stderr) console.error(stderr);
+      resolve(code);
+    }),
+  );
+  const nextLine = (): Promise<string> => {
+    const ready = lines.shift();
+    if (ready !== undefined) return Promise.resolve(ready);
+    return new Promise((resolve, reject) => {
+      waiting.push(resolve);
+      void exited.then(() => reject(new Error(`python peer exited before printing a line: ${stderr}`)));
+    });
+  };
+  return { child, lines, nextLine, exited };
 }

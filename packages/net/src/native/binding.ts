@@ -4,6 +4,7 @@
  * features that need it throw {@link NativeSocketsUnavailableError}.
  */
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import type { NativeBinding } from '@aioloop/native-sockets';
 
 /** The npm package that holds the native socket layer. */
@@ -40,8 +41,9 @@ let failure: unknown = null;
 
 function load(): void {
   try {
-    // A real require in both builds (esbuild's ESM output replaces a bare `require` with a stub that throws).
-    const req = createRequire(typeof __filename === 'string' ? __filename : import.meta.url);
+    // A real require (a bundler's stub for a bare `require` throws). The build is CommonJS and
+    // vitest defines __filename for sources; an ES-module run of the sources resolves from cwd.
+    const req = createRequire(typeof __filename === 'string' ? __filename : join(process.cwd(), 'index.js'));
     binding = (req(NATIVE_PACKAGE) as { binding: NativeBinding }).binding;
   } catch (error) {
     failure = error;

@@ -19,7 +19,8 @@
  * the sock* methods' own waiters run at once, in the poll callback.
  */
 import type { NativeBinding, NativePoll } from '@aioloop/native-sockets';
-import { _onLoopClose, Handle, type EventLoop, type LoopCallback } from '@aioloop/core';
+import type { EventLoop, Handle, LoopCallback } from '@aioloop/core';
+import { callSoonUnchecked, checkClosed, onLoopClose } from '@aioloop/core/internal';
 import { nativeBinding } from './binding.js';
 import { systemError } from './errors.js';
 import { beforeSocketClose, fileobjToFd, openSockets, type FileLike } from './socket.js';
@@ -33,7 +34,24 @@ export interface DirectWaiter {
   run(): void;
 }
 
-type Slot = Handle | DirectWaiter | null;
+/** A user callback registered with addReader/addWriter (asyncio's reader/writer Handle). */
+class UserCallback {
+  cancelled = false;
+  /** The loop callback that will run it, while queued. */
+  queued: Handle | null = null;
+  constructor(
+    readonly callback: (...args: unknown[]) => void,
+    readonly args: unknown[],
+  ) {}
+
+  cancel(): void {
+    this.cancelled = true;
+    this.queued?.cancel();
+    this.queued = null;
+  }
+}
+
+type Slot = UserCallback | DirectWaiter | null;
 
 const kWatch = Symbol('aioloop.fdWatch');
 
@@ -69,8 +87,8 @@ function bindingFor(feature: string): NativeBinding {
   return native ?? (native = nativeBinding(feature));
 }
 
-function isHandle(slot: Slot): slot is Handle {
-  return slot !== null && typeof (slot as Handle).cancel === 'function';
+function isUserCallback(slot: Slot): slot is UserCallback {
+  return slot instanceof UserCallback;
 }
 
 function onPoll(this: NativePoll, status: number, events: number): void {
@@ -89,8 +107,8 @@ function onPoll(this: NativePoll, status: number, events: number): void {
 }
 
 /** Queues a user callback (once until it ran; a repeat pauses polling for that event) or runs a sock* waiter. */
-function dispatch(w: FdWatch, slot: Handle | DirectWaiter, event: number): void {
-  if (!isHandle(slot)) return runDirect(w, slot);
+function dispatch(w: FdWatch, slot: UserCallback | DirectWaiter, event: number): void {
+  if (!isUserCallback(slot)) return runDirect(w, slot);
   const queued = event === READ ? w.readQueued : w.writeQueued;
   if (queued) {
     if (event === READ) w.readPaused = true;
@@ -99,7 +117,7 @@ function dispatch(w: FdWatch, slot: Handle | DirectWaiter, event: number): void 
   }
   if (event === READ) w.readQueued = true;
   else w.writeQueued = true;
-  w.loop._callSoon(runQueued as LoopCallback, [w, slot, event]);
+  slot.queued = callSoonUnchecked(w.loop, runQueued as LoopCallback, [w, slot, event]);
 }
 
 function runDirect(w: FdWatch, waiter: DirectWaiter): void {
@@ -110,7 +128,8 @@ function runDirect(w: FdWatch, waiter: DirectWaiter): void {
   }
 }
 
-function runQueued(w: FdWatch, handle: Handle, event: number): void {
+/** Runs as a loop callback: an exception goes to the loop's exception handler. */
+function runQueued(w: FdWatch, slot: UserCallback, event: number): void {
   if (event === READ) {
     w.readQueued = false;
     w.readPaused = false;
@@ -118,8 +137,9 @@ function runQueued(w: FdWatch, handle: Handle, event: number): void {
     w.writeQueued = false;
     w.writePaused = false;
   }
+  slot.queued = null;
   refresh(w);
-  if (!handle.cancelled()) handle._run();
+  if (!slot.cancelled) slot.callback(...slot.args);
 }
 
 /**
@@ -182,8 +202,8 @@ function watchFor(loop: EventLoop, fd: number, method: string): FdWatch {
 }
 
 function closeWatch(w: FdWatch): void {
-  if (isHandle(w.reader)) w.reader.cancel();
-  if (isHandle(w.writer)) w.writer.cancel();
+  if (isUserCallback(w.reader)) w.reader.cancel();
+  if (isUserCallback(w.writer)) w.writer.cancel();
   w.reader = null;
   w.writer = null;
   w.poll.close();
@@ -197,12 +217,12 @@ function releaseIfIdle(w: FdWatch): void {
   if (!w.direct && w.reader === null && w.writer === null) closeWatch(w);
 }
 
-function setSlot(loop: EventLoop, fd: number, event: number, slot: Handle | DirectWaiter, method: string): void {
+function setSlot(loop: EventLoop, fd: number, event: number, slot: UserCallback | DirectWaiter, method: string): void {
   const w = watchFor(loop, fd, method);
   const previous = event === READ ? w.reader : w.writer;
   if (event === READ) w.reader = slot;
   else w.writer = slot;
-  if (isHandle(previous)) previous.cancel();
+  if (isUserCallback(previous)) previous.cancel();
   refresh(w);
   if (w.events & event || (event === READ ? w.readPaused : w.writePaused)) return;
   // start() failed: the fd was closed since the watch was made.
@@ -219,7 +239,7 @@ function clearSlot(loop: EventLoop, fd: number, event: number, only?: DirectWait
   if (slot === null || (only !== undefined && slot !== only)) return false;
   if (event === READ) w.reader = null;
   else w.writer = null;
-  if (isHandle(slot)) slot.cancel();
+  if (isUserCallback(slot)) slot.cancel();
   releaseIfIdle(w);
   return true;
 }
@@ -235,11 +255,10 @@ export function addWriter(loop: EventLoop, fd: FileLike, callback: (...args: nev
 }
 
 function addCallback(loop: EventLoop, fileobj: FileLike, event: number, callback: unknown, args: unknown[], method: string): void {
-  loop._checkClosed();
+  checkClosed(loop);
   const fd = fileobjToFd(fileobj, method);
   if (typeof callback !== 'function') throw new TypeError(`${method}(): the callback must be a function, got ${typeof callback}`);
-  const handle = new Handle(callback as LoopCallback, args.length === 0 ? undefined : args, loop);
-  setSlot(loop, fd, event, handle, method);
+  setSlot(loop, fd, event, new UserCallback(callback as (...args: unknown[]) => void, args), method);
 }
 
 /** asyncio's `loop.remove_reader(fd)`: whether a reader was removed. */
@@ -270,7 +289,7 @@ export function _watching(loop: EventLoop, fd: number): { reader: boolean; write
   return w === undefined ? null : { reader: w.reader !== null, writer: w.writer !== null };
 }
 
-_onLoopClose((loop) => {
+onLoopClose((loop) => {
   const watches = watchesByLoop.get(loop);
   if (watches === undefined) return;
   for (const w of [...watches.values()]) closeWatch(w);
@@ -281,7 +300,7 @@ beforeSocketClose.push((fd) => {
   const w = directWatches.get(fd);
   if (w === undefined) return;
   // Pending sock* waits retry once on the closed socket and fail with EBADF.
-  const waiters = [w.reader, w.writer].filter((slot): slot is DirectWaiter => slot !== null && !isHandle(slot));
+  const waiters = [w.reader, w.writer].filter((slot): slot is DirectWaiter => slot !== null && !isUserCallback(slot));
   closeWatch(w);
   if (!w.loop.isClosed()) for (const waiter of waiters) runDirect(w, waiter);
 });

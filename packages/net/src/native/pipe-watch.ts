@@ -11,7 +11,8 @@
  * else the reader would not see EOF.
  */
 import type { Writable } from 'node:stream';
-import { _onLoopClose, type EventLoop, type WritePipeTransport } from '@aioloop/core';
+import type { EventLoop, WritePipeTransport } from '@aioloop/core';
+import { callSoonUnchecked, onLoopClose } from '@aioloop/core/internal';
 import { nativeBinding, nativeSocketsAvailable } from './binding.js';
 import { systemError } from './errors.js';
 
@@ -51,7 +52,7 @@ export function watchReaderClose(loop: EventLoop, transport: WritePipeTransport,
   // As asyncio's reader callback: a loop callback, after those already scheduled (a write that fails first reports EPIPE itself).
   const onReadable = (): void => {
     stop();
-    if (!loop.isClosed()) loop._callSoon(readerClosed, undefined);
+    if (!loop.isClosed()) callSoonUnchecked(loop, readerClosed);
   };
   let poll: InstanceType<typeof b.Poll>;
   try {
@@ -69,7 +70,7 @@ export function watchReaderClose(loop: EventLoop, transport: WritePipeTransport,
   stream.once('close', stop);
 }
 
-_onLoopClose((loop) => {
+onLoopClose((loop) => {
   const stops = stopsByLoop.get(loop);
   if (stops === undefined) return;
   for (const stop of [...stops]) stop();

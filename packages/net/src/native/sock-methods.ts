@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { SendfileNotAvailableError, type EventLoop, type Future } from '@aioloop/core';
+import { checkClosed } from '@aioloop/core/internal';
 import { AF_INET, AF_INET6, SOCK_STREAM, describeArg } from '../dns.js';
 import { systemError } from './errors.js';
 import { addWaiter, READ, removeWaiter, WRITE, type DirectWaiter } from './fd-watchers.js';
@@ -67,7 +68,7 @@ function waitFor<T>(loop: EventLoop, sock: Socket, event: number, future: Future
 
 /** Runs `attempt` now; if it could not finish, waits for `event` and retries. */
 function run<T>(loop: EventLoop, sock: Socket, event: number, method: string, attempt: (future: Future<T>) => boolean): Future<T> {
-  loop._checkClosed();
+  checkClosed(loop);
   const future = loop.createFuture<T>();
   let done: boolean;
   try {
@@ -173,7 +174,7 @@ export function sockSendto(loop: EventLoop, sock: Socket, data: ArrayBufferView 
 export function sockConnect(loop: EventLoop, sock: Socket, address: SocketAddress): Future<void> {
   checkSocket(sock, 'sockConnect');
   checkAddress(sock.family, address, 'sockConnect');
-  loop._checkClosed();
+  checkClosed(loop);
   if ((sock.family === AF_INET || sock.family === AF_INET6) && Array.isArray(address) && address[0] !== '' && net.isIP(address[0]) === 0) {
     const future = loop.createFuture<void>();
     const resolving = loop.getaddrinfo(address[0], address[1], { family: sock.family, type: sock.type, proto: sock.proto });
@@ -281,7 +282,7 @@ export function sockSendfile(
   if (typeof fallback !== 'boolean') throw new TypeError(`sockSendfile(): fallback must be a boolean, got ${describeArg(fallback)}`);
   const fd = fileFd(file);
   if (fd === null) throw new TypeError(`sockSendfile(): file must be a file descriptor, a FileHandle or an object with fileno(), got ${describeArg(file)}`);
-  loop._checkClosed();
+  checkClosed(loop);
   const result = loop.createFuture<number>();
   const native = sendfileNative(loop, sock, fd, offset, count);
   result.addDoneCallback(() => {
