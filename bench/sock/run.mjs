@@ -113,7 +113,7 @@ console.log(table);
 if (write) {
   const file = `${here}../../BENCHMARKS.md`;
   let text = fs.readFileSync(file, 'utf8');
-  const section = `<!-- sock:start -->\n## sock* echo vs the stream transport\n\nCommand: \`node bench/sock/run.mjs --seconds ${seconds} --rounds ${rounds}\` (after a build).\n\n${table}\n<!-- sock:end -->`;
+  const section = `<!-- sock:start -->\n## sock* echo vs the stream transport\n\nCommand: \`node bench/sock/run.mjs --seconds ${seconds} --rounds ${rounds}\` (after a build).\n\n${table}\n\nThe sock* server is asyncio's pattern (a task per connection: \`sockRecv\`, then \`sockSendall\`; EAGAIN waits on a libuv poll of the socket's own fd, whose read interest is kept between waits). Round trips per second swing by 2-3x between runs on a shared 2-core host; CPU ms per 1,000 round trips (the server process alone) is the steadier figure.\n<!-- sock:end -->`;
   if (text.includes('<!-- sock:start -->')) text = text.replace(/<!-- sock:start -->[\s\S]*<!-- sock:end -->/, section);
   else text = `${text.trimEnd()}\n\n${section}\n`;
   fs.writeFileSync(file, text);
