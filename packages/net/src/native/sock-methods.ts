@@ -17,7 +17,6 @@ import { checkAddress, checkBytes, EAGAIN, Socket, SO_ERROR, SOL_SOCKET, type So
 
 const EINPROGRESS = -115;
 const EINTR = -4;
-const ENOTCONN = -107;
 
 function checkSocket(sock: unknown, method: string): Socket {
   if (!(sock instanceof Socket)) throw new TypeError(`${method}(): sock must be a Socket from @aioloop/net (socket(), socketpair(), Socket.fromFd()), got ${describeArg(sock)}`);
@@ -78,7 +77,13 @@ function run<T>(loop: EventLoop, sock: Socket, event: number, method: string, at
     return future;
   }
   if (done) return future;
-  return waitFor(loop, sock, event, future, () => attempt(future), method);
+  try {
+    return waitFor(loop, sock, event, future, () => attempt(future), method);
+  } catch (error) {
+    // The fd could not be watched (closed meanwhile): the call fails, it does not throw.
+    future.setException(error);
+    return future;
+  }
 }
 
 /** asyncio's `loop.sock_recv(sock, nbytes)`: up to `nbytes` bytes (empty at end of stream). */
@@ -333,7 +338,7 @@ function sendfileNative(loop: EventLoop, sock: Socket, fd: number, offset: numbe
       if (n < 0) {
         if (total === 0) {
           const error = new SendfileNotAvailableError('os.sendfile call failed');
-          (error as Error & { cause?: unknown }).cause = sock._error(n === ENOTCONN ? ENOTCONN : n, 'sendfile');
+          (error as Error & { cause?: unknown }).cause = sock._error(n, 'sendfile');
           throw error;
         }
         throw sock._error(n, 'sendfile');
@@ -347,11 +352,11 @@ function sendfileNative(loop: EventLoop, sock: Socket, fd: number, offset: numbe
   };
   try {
     if (attempt()) return future;
+    return waitFor(loop, sock, WRITE, future, attempt, 'sockSendfile');
   } catch (error) {
     future.setException(error);
     return future;
   }
-  return waitFor(loop, sock, WRITE, future, attempt, 'sockSendfile');
 }
 
 /** asyncio's `_sock_sendfile_fallback`: read a block, `sockSendall` it, repeat. */
