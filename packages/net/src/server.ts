@@ -152,6 +152,18 @@ export class Server implements TransportServer, AsyncDisposable {
       listener.on('connection', this._onConnection);
       listener.on('error', this._onListenerError);
     }
+    _loop._resources.add(this);
+  }
+
+  /** @internal */
+  get _resourceKind(): string {
+    return 'server';
+  }
+
+  /** @internal The loop closed with this server open: its listening and held sockets must not keep the process alive. */
+  _releaseOnLoopClose(): void {
+    for (const listener of this._listeners ?? []) listener.unref();
+    for (const sock of this._held) sock.unref();
   }
 
   /** The loop the server runs on. */
@@ -226,6 +238,7 @@ export class Server implements TransportServer, AsyncDisposable {
     if (listeners === null) return;
     this._listeners = null;
     this._serving = false;
+    this._loop._resources.delete(this);
     for (const listener of listeners) {
       listener.off('connection', this._onConnection);
       listener.close();

@@ -59,6 +59,19 @@ export type TaskFactory = <T>(loop: EventLoop, fn: TaskFunction<T>, options: Tas
 /** Something `runUntilComplete` can wait for. */
 export type Awaitable<T> = Future<T> | PromiseLike<T> | TaskFunction<T>;
 
+/**
+ * Something the loop owns that holds a Node handle (a transport, a server):
+ * registered while open so `close()` can release it and name it in debug mode.
+ */
+export interface LoopResource {
+  /** @internal Stops its Node handles from keeping the process alive (the loop closed). */
+  _releaseOnLoopClose(): void;
+  /** @internal What it is, for the warning: 'transport' or 'server'. */
+  readonly _resourceKind: string;
+  /** asyncio's repr, used in the "unclosed ..." warning. */
+  toString(): string;
+}
+
 /** Options for {@link EventLoop}. */
 export interface EventLoopOptions {
   /** Debug mode from the start (default: `AIOLOOP_DEBUG=1` in the environment). */
@@ -120,6 +133,8 @@ export class EventLoop {
   private readonly _asyncgens = new Set<AsyncGenerator<unknown, unknown, unknown>>();
   private _asyncgensShutdownCalled = false;
   private readonly _bridges = new Set<LoopBridge>();
+  /** @internal Open transports and servers of this loop (see {@link LoopResource}). */
+  readonly _resources = new Set<LoopResource>();
 
   constructor(options: EventLoopOptions = {}) {
     this._debug = options.debug ?? envDebug();
@@ -282,6 +297,14 @@ export class EventLoop {
     this._defaultExecutor = null;
     if (executor) void executor.shutdown(false).catch(noop);
     for (const hook of closeHooks) hook(this);
+    // asyncio's process exits with transports left open (they are closed when
+    // collected, with a ResourceWarning); here their Node handles would keep
+    // the process alive, so they are unref'd, and named in debug mode.
+    for (const resource of this._resources) {
+      if (this._debug) logger.warn(`unclosed ${resource._resourceKind} ${resource.toString()} when the loop closed; close it before loop.close()`);
+      resource._releaseOnLoopClose();
+    }
+    this._resources.clear();
   }
 
   /**
