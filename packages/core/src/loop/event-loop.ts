@@ -8,7 +8,7 @@ import { TaskSteps } from '../futures/task-step.js';
 import { Handle, TimerHandle, captureStack, type LoopCallback } from './handles.js';
 import { ReadyQueue } from './ready-queue.js';
 import { TimerHeap } from './timer-heap.js';
-import { runningLoopOrNull, setRunningLoop } from './thread-state.js';
+import { isNoRunningLoopError, runningLoopOrNull, setRunningLoop } from './thread-state.js';
 import { installMissingMethodStubs } from './extensions.js';
 import { ThreadPoolExecutor, type Executor, type WorkerCallable } from '../executor/index.js';
 import { LoopBridge, type BridgeCallbacks } from './threadsafe-bridge.js';
@@ -236,13 +236,19 @@ export class EventLoop {
 
   /**
    * Runs the loop until `awaitable` completes and returns its result (or throws
-   * its error). An async function is run as a task; a promise is wrapped.
+   * its error). Pass an async function (`runUntilComplete(main)`, the port of
+   * `run_until_complete(main())`): it runs as a task. A Future is awaited; a
+   * promise is wrapped, but it started before the loop ran, so code that needs
+   * the running loop before its first `await` fails: then the error says to
+   * pass the function instead.
    */
   async runUntilComplete<T>(awaitable: Awaitable<T>): Promise<T> {
     this._checkClosed();
     this._checkNotRunning();
     const newTask = !isFuture(awaitable);
-    const future = this._ensureFuture(awaitable);
+    const future = this._ensureFuture(
+      newTask && typeof awaitable !== 'function' ? explainStartedTooEarly(awaitable as PromiseLike<T>, 'runUntilComplete') : awaitable,
+    );
     if (newTask) future._logDestroyPending = false;
     const onDone = (): void => this.stop();
     future.addDoneCallback(onDone);
@@ -825,6 +831,22 @@ export function onLoopClose(hook: (loop: EventLoop) => void): void {
 }
 
 installMissingMethodStubs(EventLoop.prototype);
+
+/**
+ * `promise` with its "no running event loop" failure explained: the literal
+ * port of `run_until_complete(main())` calls `main()` before the loop runs.
+ */
+function explainStartedTooEarly<T>(promise: PromiseLike<T>, method: string): PromiseLike<T> {
+  if (promise === null || typeof promise !== 'object' || typeof promise.then !== 'function') return promise;
+  return Promise.resolve(promise).catch((error: unknown) => {
+    if (!isNoRunningLoopError(error)) throw error;
+    throw new RuntimeError(
+      `${method}() got a promise that failed with "no running event loop": the async function was called before the loop ran. ` +
+        `Pass the function itself: ${method}(main), not ${method}(main())`,
+      { cause: error },
+    );
+  });
+}
 
 function checkCallback(callback: unknown, method: string): void {
   if (typeof callback !== 'function') {
