@@ -19,7 +19,7 @@ import {
 } from '@aioloop/core';
 import { AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC, AI_PASSIVE, IPPROTO_TCP, SOCK_STREAM, describeArg, getaddrinfo, type AddrInfo, type PortLike, type SockAddr } from './dns.js';
 import type { ProtocolFactory } from './pipes.js';
-import { checkFactory } from './socket-transport.js';
+import { checkFactory, checkFactoryResult } from './socket-transport.js';
 import { nativeBinding } from './native/binding.js';
 import { listenOptionsFor, reusePortListener } from './native/handover.js';
 import { Socket, type SocketAddress } from './native/socket.js';
@@ -334,9 +334,7 @@ export class Server implements TransportServer, AsyncDisposable {
     let protocol: BaseProtocolLike<never>;
     try {
       protocol = this._protocolFactory();
-      if (protocol === null || typeof protocol !== 'object') {
-        throw new TypeError(`protocolFactory() must return a protocol object, got ${describeArg(protocol)}`);
-      }
+      checkFactoryResult(protocol, this._unix === null ? 'createServer' : 'createUnixServer');
     } catch (exception) {
       sock.destroy();
       this._loop.callExceptionHandler({ message: 'Error on transport creation for incoming connection', exception, socket: sock });
@@ -539,21 +537,46 @@ export function createServer(
               await listen(loop, server, listenOptions);
             }
           } catch (error) {
-            throw bindError(error, sa);
+            throw error instanceof CancelledError ? error : bindError(error, sa);
           }
         }
       }
     } catch (error) {
-      for (const l of listeners) if (l.listening && !(sock instanceof net.Server && l === sock)) l.close();
+      for (const l of listeners) if (!(sock instanceof net.Server && l === sock)) closeListener(l);
       throw error;
     }
-    const server = new Server(loop, listeners, protocolFactory);
-    if (startServing) {
-      server._startServing();
-      await sleep0(loop);
-    }
-    return server;
+    return startNewServer(loop, new Server(loop, listeners, protocolFactory), startServing);
   }, { name: 'createServer' });
+}
+
+/**
+ * Closes a listening socket of a create call that failed or was cancelled; one
+ * whose listen() is still under way (Node resolves and binds asynchronously) is
+ * closed as soon as it listens, so a cancelled bind never leaves one open.
+ */
+export function closeListener(listener: net.Server): void {
+  if (listener.listening) {
+    listener.close();
+    return;
+  }
+  listener.once('listening', () => listener.close());
+}
+
+/**
+ * The end of createServer/createUnixServer: starts serving unless told not to
+ * and waits one iteration (asyncio's `await sleep(0)`); cancelled there, the
+ * server is closed instead of left bound and serving with nobody holding it.
+ */
+export async function startNewServer(loop: EventLoop, server: Server, startServing: boolean): Promise<Server> {
+  if (!startServing) return server;
+  server._startServing();
+  try {
+    await sleep0(loop);
+  } catch (error) {
+    server.close();
+    throw error;
+  }
+  return server;
 }
 
 /** `await asyncio.sleep(0)`: one loop iteration. */

@@ -10,13 +10,14 @@ import {
   wrapFuture,
   type BaseProtocolLike,
   type EventLoop,
+  type Future,
   type StreamTransport,
   type Task,
 } from '@aioloop/core';
 import { connectSocket, type ConnectSocketOptions } from './connect.js';
 import { AF_UNIX, describeArg, type PortLike } from './dns.js';
 import type { ProtocolFactory } from './pipes.js';
-import { checkServerOptions, listen, Server, sleep0, type ServerSockLike } from './server.js';
+import { checkServerOptions, closeListener, listen, Server, startNewServer, type ServerSockLike } from './server.js';
 import { checkConnectedSocket, checkFactory, makeClientTransport } from './socket-transport.js';
 import { abstractListener, connectAbstract, listenOptionsFor, nodeSocketFor, useNativeAbstract } from './native/handover.js';
 import { Socket } from './native/socket.js';
@@ -94,6 +95,13 @@ function checkTlsOptions(options: unknown, method: string, client: boolean): voi
   if (o.sslShutdownTimeout !== undefined && o.sslShutdownTimeout !== null) {
     throw new TypeError(`${method}(): sslShutdownTimeout is only meaningful with ssl`);
   }
+}
+
+/** An argument error of `inner()` (which the user did not call) as one of `outer()`. */
+function renameCall(error: unknown, inner: string, outer: string): unknown {
+  if (!(error instanceof TypeError || error instanceof RangeError) || !error.message.startsWith(`${inner}(): `)) return error;
+  const Ctor = error instanceof TypeError ? TypeError : RangeError;
+  return new Ctor(`${outer}(): ${error.message.slice(inner.length + 4)}`);
 }
 
 function isAbstract(path: string): boolean {
@@ -187,6 +195,7 @@ export function createUnixServer(
       try {
         await listen(loop, listener, { path: boundPath, backlog });
       } catch (error) {
+        closeListener(listener);
         if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw addressInUse(boundPath, '');
         throw error;
       }
@@ -217,11 +226,7 @@ export function createUnixServer(
         return listener;
       }) as typeof listener.close;
     }
-    if (startServing) {
-      server._startServing();
-      await sleep0(loop);
-    }
-    return server;
+    return startNewServer(loop, server, startServing);
   }, { name: 'createUnixServer' });
 }
 
@@ -244,7 +249,7 @@ export function createUnixConnection<P extends BaseProtocolLike<never>>(
   if (sock !== null) {
     if (path !== null && path !== undefined) throw new TypeError(`${method}(): path and sock can not be specified at the same time`);
     const checked = sock instanceof Socket ? nodeSocketFor(sock, method) : checkConnectedSocket(sock, method);
-    return loop.createTask(() => makeClientTransport(loop, checked, protocolFactory, {}, null), { name: method });
+    return loop.createTask(() => makeClientTransport(loop, checked, protocolFactory, {}, null, method), { name: method });
   }
   const target = checkPath(path, method);
   if (useNativeAbstract(target)) {
@@ -258,7 +263,7 @@ export function createUnixConnection<P extends BaseProtocolLike<never>>(
         throw error;
       }
       const binding = new BufferedReadBinding();
-      return makeClientTransport(loop, nodeSocketFor(native, method, binding.onread), protocolFactory, { peername: target, sockname: '' }, binding);
+      return makeClientTransport(loop, nodeSocketFor(native, method, binding.onread), protocolFactory, { peername: target, sockname: '' }, binding, method);
     }, { name: method });
   }
   return loop.createTask(async () => {
@@ -279,7 +284,7 @@ export function createUnixConnection<P extends BaseProtocolLike<never>>(
       socket.destroy();
       throw error;
     }
-    return makeClientTransport(loop, socket, protocolFactory, { peername: target, sockname: '' }, binding);
+    return makeClientTransport(loop, socket, protocolFactory, { peername: target, sockname: '' }, binding, method);
   }, { name: method });
 }
 
@@ -308,8 +313,14 @@ export function createConnection<P extends BaseProtocolLike<never>>(
     given = nodeSocketFor(given, method);
   }
   const binding = given === null ? new BufferedReadBinding() : null;
-  const connecting = connectSocket(loop, host, port, binding === null ? { ...connectOptions, sock: given } : { ...connectOptions, sock: given, onread: binding.onread });
-  return loop.createTask(async () => {
+  let connecting: Future<net.Socket>;
+  try {
+    connecting = connectSocket(loop, host, port, binding === null ? { ...connectOptions, sock: given } : { ...connectOptions, sock: given, onread: binding.onread });
+  } catch (error) {
+    throw renameCall(error, 'connectSocket', method);
+  }
+  let adopted = false;
+  const task = loop.createTask(async () => {
     let sock: net.Socket;
     try {
       sock = await connecting;
@@ -317,8 +328,17 @@ export function createConnection<P extends BaseProtocolLike<never>>(
       connecting.cancel();
       throw error;
     }
-    return makeClientTransport(loop, sock, protocolFactory, {}, binding);
+    adopted = true;
+    return makeClientTransport(loop, sock, protocolFactory, {}, binding, method);
   }, { name: method });
+  // The connect started before the task: a task cancelled before its body ran
+  // (or before it took the socket) must still stop the connect or close the socket.
+  task.addDoneCallback(() => {
+    if (adopted || given !== null) return;
+    if (!connecting.done()) connecting.cancel();
+    else if (!connecting.cancelled() && connecting.exception() === null) connecting.result().destroy();
+  });
+  return task;
 }
 
 /**
@@ -337,5 +357,5 @@ export function connectAcceptedSocket<P extends BaseProtocolLike<never>>(
   checkFactory(protocolFactory, method);
   checkTlsOptions(options, method, false);
   const checked = sock instanceof Socket ? nodeSocketFor(sock, method) : checkConnectedSocket(sock, method);
-  return loop.createTask(() => makeClientTransport(loop, checked, protocolFactory, {}, null), { name: method });
+  return loop.createTask(() => makeClientTransport(loop, checked, protocolFactory, {}, null, method), { name: method });
 }
