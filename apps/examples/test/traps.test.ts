@@ -1,4 +1,4 @@
-import { EventLoop, RuntimeError, sleep } from '@aioloop/core';
+import { EventLoop, RuntimeError, getRunningLoop, sleep, type ExceptionContext } from '@aioloop/core';
 import { run } from '@aioloop/policy';
 import { describe, expect, it } from 'vitest';
 
@@ -35,5 +35,53 @@ describe('trap 2: run(main()) and loop.runUntilComplete(main())', () => {
     } finally {
       loop.close();
     }
+  });
+});
+
+describe('trap 6: a task that fails and is never awaited', () => {
+  async function flush(): Promise<void> {
+    for (let i = 0; i < 3; i++) {
+      (globalThis as { gc?: () => void }).gc?.();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  it('is reported with asyncio\'s message when run() ends, once (a later collection does not repeat it)', async () => {
+    const reports: ExceptionContext[] = [];
+    await run(async () => {
+      const loop = getRunningLoop();
+      loop.setExceptionHandler((_loop, context) => reports.push(context));
+      loop.createTask(async () => {
+        throw new Error('boom');
+      });
+      await sleep(0.01);
+    });
+    expect(reports.map((c) => [c.message, (c.exception as Error).message])).toEqual([['Task exception was never retrieved', 'boom']]);
+    expect(reports[0]!['taskDescription']).toMatch(/^<Task Task-\d+ finished exception=/);
+    await flush();
+    expect(reports).toHaveLength(1);
+  });
+
+  it('is reported by loop.close(); a retrieved one is not', async () => {
+    const loop = new EventLoop();
+    const reports: string[] = [];
+    loop.setExceptionHandler((_loop, context) => reports.push(`${context.message}: ${(context.exception as Error).message}`));
+    await loop.runUntilComplete(async () => {
+      loop.createTask(async () => {
+        throw new Error('lost');
+      });
+      const seen = loop.createTask(async () => {
+        throw new Error('seen');
+      });
+      const future = loop.createFuture<void>();
+      future.setException(new Error('future lost'));
+      await sleep(0.01);
+      expect(seen.exception()).toBeInstanceOf(Error);
+    });
+    expect(reports).toEqual([]);
+    loop.close();
+    expect(reports.sort()).toEqual(['Future exception was never retrieved: future lost', 'Task exception was never retrieved: lost']);
+    await flush();
+    expect(reports).toHaveLength(2);
   });
 });

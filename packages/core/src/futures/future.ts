@@ -20,7 +20,8 @@ export function isFuture(value: unknown): value is Future<unknown> {
   return value !== null && typeof value === 'object' && (value as Record<symbol, unknown>)[FUTURE_BRAND] === true;
 }
 
-interface UnretrievedException {
+/** @internal */
+export interface UnretrievedException {
   loop: EventLoop;
   exception: unknown;
   description: string;
@@ -29,9 +30,15 @@ interface UnretrievedException {
 }
 
 // Reports exceptions nobody retrieved once their future is garbage-collected,
-// as asyncio does from Future.__del__.
+// as asyncio does from Future.__del__; what is still unreported when the loop
+// closes is reported then (see reportUnretrievedAtClose).
 const neverRetrieved = new FinalizationRegistry<UnretrievedException>((held) => {
+  held.loop._unretrieved.delete(held);
   if (held.loop.isClosed() && !held.loop.getExceptionHandler()) return;
+  reportNeverRetrieved(held);
+});
+
+function reportNeverRetrieved(held: UnretrievedException): void {
   const context: Parameters<EventLoop['callExceptionHandler']>[0] = {
     message: `${held.isTask ? 'Task' : 'Future'} exception was never retrieved`,
     exception: held.exception,
@@ -39,7 +46,22 @@ const neverRetrieved = new FinalizationRegistry<UnretrievedException>((held) => 
   };
   if (held.sourceTraceback !== undefined) context.sourceTraceback = held.sourceTraceback;
   held.loop.callExceptionHandler(context);
-});
+}
+
+/**
+ * @internal Called by `loop.close()`: reports every exception of the loop's
+ * futures and tasks that nobody retrieved, once (the collection of those
+ * futures later reports nothing). A short program's failed task is so reported
+ * when `run()` ends, not at some later garbage collection.
+ */
+export function reportUnretrievedAtClose(loop: EventLoop): void {
+  const pending = [...loop._unretrieved] as UnretrievedException[];
+  loop._unretrieved.clear();
+  for (const held of pending) {
+    neverRetrieved.unregister(held);
+    reportNeverRetrieved(held);
+  }
+}
 
 /**
  * The result of an operation that will complete later (asyncio.Future). It is
@@ -56,6 +78,8 @@ export class Future<T> implements PromiseLike<T> {
   /** @internal */ _cancelMessage: string | undefined = undefined;
   /** @internal */ _cancelledError: CancelledError | null = null;
   /** @internal */ _logTraceback = false;
+  /** @internal What is reported if the exception is never retrieved (null: nothing to report). */
+  _unretrieved: UnretrievedException | null = null;
   /** @internal Set false for futures the loop made itself and reports otherwise. */
   _logDestroyPending = true;
   /** @internal Where it was created (debug mode). */
@@ -138,17 +162,16 @@ export class Future<T> implements PromiseLike<T> {
     // can include this very future: format it now so the registry's held value
     // does not keep the future alive forever.
     if (exception instanceof Error) void exception.stack;
-    neverRetrieved.register(
-      this,
-      {
-        loop: this._loop,
-        exception,
-        description: this.toString(),
-        sourceTraceback: this._sourceTraceback,
-        isTask: this[Symbol.toStringTag] === 'Task',
-      },
-      this,
-    );
+    const held: UnretrievedException = {
+      loop: this._loop,
+      exception,
+      description: this.toString(),
+      sourceTraceback: this._sourceTraceback,
+      isTask: this[Symbol.toStringTag] === 'Task',
+    };
+    this._unretrieved = held;
+    this._loop._unretrieved.add(held);
+    neverRetrieved.register(this, held, held);
     this._scheduleCallbacks();
   }
 
@@ -290,7 +313,12 @@ export class Future<T> implements PromiseLike<T> {
   _untrack(): void {
     if (this._logTraceback) {
       this._logTraceback = false;
-      neverRetrieved.unregister(this);
+      const held = this._unretrieved;
+      if (held !== null) {
+        this._unretrieved = null;
+        held.loop._unretrieved.delete(held);
+        neverRetrieved.unregister(held);
+      }
     }
   }
 

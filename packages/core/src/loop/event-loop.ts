@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { CancelledError, LOOP_CLOSED_MESSAGE, RuntimeError } from '../errors.js';
 import { describeValue, isAsyncFunction } from '../debug/describe.js';
 import { logger } from '../debug/logger.js';
-import { Future, isFuture } from '../futures/future.js';
+import { Future, isFuture, reportUnretrievedAtClose } from '../futures/future.js';
 import { Task, type TaskFunction, type TaskOptions } from '../futures/task.js';
 import { TaskSteps } from '../futures/task-step.js';
 import { Handle, TimerHandle, captureStack, type LoopCallback } from './handles.js';
@@ -133,6 +133,8 @@ export class EventLoop {
   private readonly _asyncgens = new Set<AsyncGenerator<unknown, unknown, unknown>>();
   private _asyncgensShutdownCalled = false;
   private readonly _bridges = new Set<LoopBridge>();
+  /** @internal Exceptions of this loop's futures that nobody retrieved yet (reported at close). */
+  readonly _unretrieved = new Set<object>();
   /** @internal Open transports and servers of this loop (see {@link LoopResource}). */
   readonly _resources = new Set<LoopResource>();
 
@@ -311,6 +313,7 @@ export class EventLoop {
       resource._releaseOnLoopClose();
     }
     this._resources.clear();
+    reportUnretrievedAtClose(this);
   }
 
   /**
