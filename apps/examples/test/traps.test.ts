@@ -1,4 +1,16 @@
-import { EventLoop, RuntimeError, getRunningLoop, sleep, type ExceptionContext } from '@aioloop/core';
+import {
+  CancelledError,
+  EventLoop,
+  RuntimeError,
+  TimeoutError,
+  gather,
+  getRunningLoop,
+  setLogger,
+  sleep,
+  waitFor,
+  wrapFuture,
+  type ExceptionContext,
+} from '@aioloop/core';
 import { run } from '@aioloop/policy';
 import { describe, expect, it } from 'vitest';
 
@@ -83,5 +95,74 @@ describe('trap 6: a task that fails and is never awaited', () => {
     expect(reports.sort()).toEqual(['Future exception was never retrieved: future lost', 'Task exception was never retrieved: lost']);
     await flush();
     expect(reports).toHaveLength(2);
+  });
+});
+
+describe('trap 3: waitFor(coro(), t) and gather(coro(), ...)', () => {
+  function captureWarnings(): string[] {
+    const warnings: string[] = [];
+    setLogger({ debug: () => {}, warn: (m) => warnings.push(m), error: () => {} });
+    return warnings;
+  }
+
+  it('the literal port warns in debug mode at the call and says what to write; the function form cancels the coroutine', async () => {
+    const warnings = captureWarnings();
+    const events: string[] = [];
+    async function slow(name: string): Promise<void> {
+      try {
+        await sleep(10);
+        events.push(`${name} finished`);
+      } catch (error) {
+        events.push(`${name} ${(error as Error).name}`);
+        throw error;
+      }
+    }
+    try {
+      await run(
+        async () => {
+          await expect(waitFor(slow('promise'), 0.01)).rejects.toBeInstanceOf(TimeoutError);
+          await expect(waitFor(() => slow('function'), 0.01)).rejects.toBeInstanceOf(TimeoutError);
+          const g = gather(slow('gathered promise'), () => slow('gathered function'));
+          await sleep(0.01);
+          g.cancel();
+          await expect(g).rejects.toBeInstanceOf(CancelledError);
+        },
+        { debug: true },
+      );
+    } finally {
+      setLogger(null);
+    }
+    expect(warnings.filter((w) => w.includes('is a promise'))).toEqual([
+      'waitFor(): the awaitable is a promise: it keeps running after a timeout or a cancellation (a promise cannot be cancelled). ' +
+        "For asyncio's coroutine argument pass the async function instead: waitFor(coro, t) or waitFor(() => coro(arg), t); " +
+        'wrap a promise that is meant to outlive it with wrapFuture(promise)',
+      'gather(): argument 1 is a promise: it keeps running after a timeout or a cancellation (a promise cannot be cancelled). ' +
+        "For asyncio's coroutine argument pass the async function instead: gather(coro, ...) or gather(() => coro(arg), ...); " +
+        'wrap a promise that is meant to outlive it with wrapFuture(promise)',
+    ]);
+    // The function forms were cancelled at their await, as asyncio cancels the coroutine's task.
+    expect(events).toContain('function CancelledError');
+    expect(events).toContain('gathered function CancelledError');
+    expect(events.filter((e) => e.startsWith('promise') || e.startsWith('gathered promise'))).toEqual([]);
+  });
+
+  it('no warning outside debug mode, nor for Futures and wrapFuture(promise)', async () => {
+    const warnings = captureWarnings();
+    try {
+      await run(async () => {
+        await waitFor(Promise.resolve(1), 1);
+        await gather(Promise.resolve(1));
+      });
+      await run(
+        async () => {
+          await waitFor(wrapFuture(Promise.resolve(1)), 1);
+          await gather(wrapFuture(Promise.resolve(1)), sleep(0));
+        },
+        { debug: true },
+      );
+    } finally {
+      setLogger(null);
+    }
+    expect(warnings.filter((w) => w.includes('is a promise'))).toEqual([]);
   });
 });
