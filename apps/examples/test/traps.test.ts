@@ -166,3 +166,50 @@ describe('trap 3: waitFor(coro(), t) and gather(coro(), ...)', () => {
     expect(warnings.filter((w) => w.includes('is a promise'))).toEqual([]);
   });
 });
+
+describe('trap 4: methods passed without their object (asyncio passes bound methods everywhere)', () => {
+  it('callSoon(fut.setResult, 42), callLater(d, task.cancel), addDoneCallback(other.setResult) and friends do not compile', async () => {
+    const loop = new EventLoop();
+    const contexts: ExceptionContext[] = [];
+    loop.setExceptionHandler((_loop, context) => contexts.push(context));
+    try {
+      await loop.runUntilComplete(async () => {
+        const fut = loop.createFuture<number>();
+        const other = loop.createFuture<unknown>();
+        const task = loop.createTask(() => sleep(10));
+        const handle = loop.callLater(10, () => {});
+        const [transport] = await Promise.resolve([null as unknown as import('@aioloop/core').Transport]);
+        if (transport !== null) {
+          // @ts-expect-error a transport method passed without its transport
+          loop.callSoon(transport.close);
+        }
+        // @ts-expect-error a Future method passed without its future
+        loop.callSoon(fut.setResult, 42);
+        // @ts-expect-error a Task method passed without its task
+        loop.callLater(0.001, task.cancel);
+        // @ts-expect-error a Handle method passed without its handle
+        loop.callSoon(handle.cancel);
+        // @ts-expect-error a Future method as a done callback
+        fut.addDoneCallback(other.setResult);
+        // The forms that compile are the ones that work:
+        loop.callSoon(() => fut.setResult(42));
+        loop.callLater(0.001, () => task.cancel());
+        handle.cancel();
+        expect(await fut).toBe(42);
+        await expect(task).rejects.toBeInstanceOf(CancelledError);
+        await sleep(0.01);
+        other.cancel();
+      });
+    } finally {
+      loop.close();
+    }
+    // What a JavaScript user (no type checker) sees: the error names the mistake and the fix.
+    const hints = contexts.map((c) => c['hint']);
+    expect(hints).toContain(
+      'setResult() is a method passed without its object: JavaScript methods are not bound as Python\'s are. Pass a function that calls it, e.g. loop.callSoon(() => obj.setResult(...))',
+    );
+    expect(hints).toContain(
+      'cancel() is a method passed without its object: JavaScript methods are not bound as Python\'s are. Pass a function that calls it, e.g. loop.callSoon(() => obj.cancel(...))',
+    );
+  });
+});

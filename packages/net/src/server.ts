@@ -187,6 +187,7 @@ export class Server implements TransportServer, AsyncDisposable {
    * Starts accepting (no-op if serving). Resolves one loop iteration later, as
    * asyncio's `await server.start_serving()`.
    */
+  startServing(this: object): Future<void>;
   startServing(): Future<void> {
     this._startServing();
     const done = this._loop.createFuture<void>();
@@ -201,6 +202,7 @@ export class Server implements TransportServer, AsyncDisposable {
    * waits for it to close. Throws a RuntimeError if the server is closed or
    * another serveForever() is running.
    */
+  serveForever(this: object): Task<void>;
   serveForever(): Task<void> {
     if (this._servingForeverFut !== null) {
       throw new RuntimeError(`server ${this.toString()} is already being awaited on serveForever()`);
@@ -233,6 +235,7 @@ export class Server implements TransportServer, AsyncDisposable {
    * Stops listening: the listening sockets close; connections already accepted
    * stay open (see `closeClients()`). Idempotent.
    */
+  close(this: object): void;
   close(): void {
     const listeners = this._listeners;
     if (listeners === null) return;
@@ -253,11 +256,13 @@ export class Server implements TransportServer, AsyncDisposable {
   }
 
   /** Calls `close()` on every open connection's transport. */
+  closeClients(this: object): void;
   closeClients(): void {
     for (const transport of [...this._clients]) transport.close();
   }
 
   /** Calls `abort()` on every open connection's transport. */
+  abortClients(this: object): void;
   abortClients(): void {
     for (const transport of [...this._clients]) (transport as StreamTransport).abort();
   }
@@ -267,6 +272,7 @@ export class Server implements TransportServer, AsyncDisposable {
    * closed (Python 3.12+). Before `close()` it keeps waiting; after that
    * point has been reached, it resolves at once.
    */
+  waitClosed(this: object): Future<void>;
   waitClosed(): Future<void> {
     const waiter = this._loop.createFuture<void>();
     if (this._waiters === null) waiter.setResult(undefined);

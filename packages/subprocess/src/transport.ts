@@ -317,6 +317,7 @@ export class SubprocessPipesTransport implements SubprocessTransport {
    * Throws {@link ProcessLookupError} once the child has exited or the
    * transport is closed: a signal never reaches a recycled pid.
    */
+  sendSignal(this: object, signal: NodeJS.Signals | number): void;
   sendSignal(signal: NodeJS.Signals | number): void {
     let name: NodeJS.Signals | number;
     if (typeof signal === 'string') {
@@ -335,12 +336,14 @@ export class SubprocessPipesTransport implements SubprocessTransport {
   }
 
   /** Sends SIGTERM (throws {@link ProcessLookupError} once the child is gone). */
+  terminate(this: object): void;
   terminate(): void {
     this._checkProc('terminate');
     this._signal('SIGTERM');
   }
 
   /** Sends SIGKILL (throws {@link ProcessLookupError} once the child is gone). */
+  kill(this: object): void;
   kill(): void {
     this._checkProc('kill');
     this._signal('SIGKILL');
@@ -356,6 +359,7 @@ export class SubprocessPipesTransport implements SubprocessTransport {
    * Closes every pipe and, if the child still runs, kills it (SIGKILL). Node
    * reaps it; `processExited()` and `connectionLost(null)` follow.
    */
+  close(this: object): void;
   close(): void {
     if (this._closed) return;
     this._closed = true;

@@ -11,7 +11,7 @@ const CANCELLED = 2;
 type State = typeof PENDING | typeof FINISHED | typeof CANCELLED;
 
 /** A callback run (soon, never synchronously) when a future is done. */
-export type DoneCallback<F> = (future: F) => void;
+export type DoneCallback<F> = (this: void, future: F) => void;
 
 const FUTURE_BRAND = Symbol.for('@aioloop/core.future');
 
@@ -112,16 +112,19 @@ export class Future<T> implements PromiseLike<T> {
   }
 
   /** The loop this future is attached to. */
+  getLoop(this: object): EventLoop;
   getLoop(): EventLoop {
     return this._loop;
   }
 
   /** Whether it has a result, an exception, or was cancelled. */
+  done(this: object): boolean;
   done(): boolean {
     return this._state !== PENDING;
   }
 
   /** Whether it was cancelled. */
+  cancelled(this: object): boolean;
   cancelled(): boolean {
     return this._state === CANCELLED;
   }
@@ -130,6 +133,7 @@ export class Future<T> implements PromiseLike<T> {
    * Cancels the future and schedules its callbacks. Returns false if it was
    * already done. `message` is carried by the CancelledError it raises.
    */
+  cancel(this: object, message?: string): boolean;
   cancel(message?: string): boolean {
     if (message !== undefined && typeof message !== 'string') {
       throw new TypeError(`cancel(): message must be a string, got ${describeValue(message)}`);
@@ -143,6 +147,7 @@ export class Future<T> implements PromiseLike<T> {
   }
 
   /** Marks it done with `result` and schedules its callbacks. Throws InvalidStateError if already done. */
+  setResult(this: object, result: T): void;
   setResult(result: T): void {
     if (this._state !== PENDING) throw new InvalidStateError(`invalid state: ${this._stateName()} future cannot take a result`);
     this._result = result;
@@ -151,6 +156,7 @@ export class Future<T> implements PromiseLike<T> {
   }
 
   /** Marks it done with `exception` and schedules its callbacks. Throws InvalidStateError if already done. */
+  setException(this: object, exception: unknown): void;
   setException(exception: unknown): void {
     if (this._state !== PENDING) throw new InvalidStateError(`invalid state: ${this._stateName()} future cannot take an exception`);
     if (exception === undefined) throw new TypeError('setException() needs an exception value, got undefined');
@@ -179,6 +185,7 @@ export class Future<T> implements PromiseLike<T> {
    * The result. Throws the exception if it has one, CancelledError if it was
    * cancelled, InvalidStateError if it is still pending.
    */
+  result(this: object): T;
   result(): T {
     if (this._state === CANCELLED) throw this._makeCancelledError();
     if (this._state === PENDING) throw new InvalidStateError('Result is not ready.');
@@ -188,6 +195,7 @@ export class Future<T> implements PromiseLike<T> {
   }
 
   /** The exception, or null if it succeeded. Throws CancelledError / InvalidStateError as `result()`. */
+  exception(this: object): unknown;
   exception(): unknown {
     if (this._state === CANCELLED) throw this._makeCancelledError();
     if (this._state === PENDING) throw new InvalidStateError('Exception is not set.');
@@ -199,6 +207,7 @@ export class Future<T> implements PromiseLike<T> {
    * Calls `callback(future)` when it is done, through `loop.callSoon` (so never
    * synchronously, even if it is done already).
    */
+  addDoneCallback(this: object, callback: DoneCallback<this>): void;
   addDoneCallback(callback: DoneCallback<this>): void {
     if (typeof callback !== 'function') {
       throw new TypeError(`addDoneCallback() takes a function (future) => void, got ${describeValue(callback)}`);
@@ -211,6 +220,7 @@ export class Future<T> implements PromiseLike<T> {
   }
 
   /** Removes every registration of `callback`; returns how many were removed. */
+  removeDoneCallback(this: object, callback: DoneCallback<this>): number;
   removeDoneCallback(callback: DoneCallback<this>): number {
     const callbacks = this._callbacks;
     if (callbacks === null) return 0;

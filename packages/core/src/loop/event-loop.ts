@@ -155,7 +155,7 @@ export class EventLoop {
    * Schedules `callback(...args)` to run in the next iteration. Callbacks run
    * in the order they were scheduled (FIFO).
    */
-  callSoon<A extends unknown[]>(callback: (...args: A) => void, ...args: A): Handle {
+  callSoon<A extends unknown[]>(callback: (this: void, ...args: A) => void, ...args: A): Handle {
     this._checkClosed();
     checkCallback(callback, 'callSoon');
     return this._callSoon(callback as unknown as LoopCallback, args.length === 0 ? undefined : args);
@@ -166,7 +166,7 @@ export class EventLoop {
    * I/O callbacks, promise continuations outside the loop): it wakes an idle
    * loop. Other threads use {@link EventLoop.createThreadsafeBridge}.
    */
-  callSoonThreadsafe<A extends unknown[]>(callback: (...args: A) => void, ...args: A): Handle {
+  callSoonThreadsafe<A extends unknown[]>(callback: (this: void, ...args: A) => void, ...args: A): Handle {
     this._checkClosed();
     checkCallback(callback, 'callSoonThreadsafe');
     return this._callSoon(callback as unknown as LoopCallback, args.length === 0 ? undefined : args);
@@ -176,7 +176,7 @@ export class EventLoop {
    * Schedules `callback(...args)` after `delay` seconds. Negative delays are
    * accepted and ordered by deadline; `Infinity` never fires.
    */
-  callLater<A extends unknown[]>(delay: number, callback: (...args: A) => void, ...args: A): TimerHandle {
+  callLater<A extends unknown[]>(delay: number, callback: (this: void, ...args: A) => void, ...args: A): TimerHandle {
     checkDelay(delay, 'callLater', 'delay');
     this._checkClosed();
     checkCallback(callback, 'callLater');
@@ -184,7 +184,7 @@ export class EventLoop {
   }
 
   /** Schedules `callback(...args)` at absolute loop time `when` (as `time()`). */
-  callAt<A extends unknown[]>(when: number, callback: (...args: A) => void, ...args: A): TimerHandle {
+  callAt<A extends unknown[]>(when: number, callback: (this: void, ...args: A) => void, ...args: A): TimerHandle {
     checkDelay(when, 'callAt', 'when');
     this._checkClosed();
     checkCallback(callback, 'callAt');
@@ -733,6 +733,8 @@ export class EventLoop {
       exception,
       handle,
     };
+    const hint = detachedMethodHint(exception, handle._callback);
+    if (hint !== null) context.hint = hint;
     if (handle._sourceTraceback !== undefined) context.sourceTraceback = handle._sourceTraceback;
     this.callExceptionHandler(context);
   }
@@ -834,6 +836,19 @@ export function onLoopClose(hook: (loop: EventLoop) => void): void {
 }
 
 installMissingMethodStubs(EventLoop.prototype);
+
+/**
+ * A hint when a callback failed because it is a method passed without its
+ * object (`callSoon(fut.setResult, 42)`, natural in asyncio, where methods are
+ * bound): JavaScript calls it with `this` undefined. Only looked at on failure.
+ */
+function detachedMethodHint(exception: unknown, callback: LoopCallback | null): string | null {
+  if (!(exception instanceof TypeError) || callback === null || !/^Cannot (read|set) properties of undefined/.test(exception.message)) return null;
+  const name = callback.name;
+  // Method definitions print as `name(...) {`; plain functions and arrows do not.
+  if (name === '' || !Function.prototype.toString.call(callback).startsWith(`${name}(`)) return null;
+  return `${name}() is a method passed without its object: JavaScript methods are not bound as Python's are. Pass a function that calls it, e.g. loop.callSoon(() => obj.${name}(...))`;
+}
 
 /**
  * `promise` with its "no running event loop" failure explained: the literal
