@@ -13,7 +13,7 @@ export {
   SendfileNotAvailableError,
   TimeoutError,
 } from './errors.js';
-export { EventLoop, type Awaitable, type EventLoopOptions, type LoopResource, type ExceptionContext, type ExceptionHandler, type TaskFactory } from './loop/event-loop.js';
+export { EventLoop, type Awaitable, type EventLoopOptions, type ExceptionContext, type ExceptionHandler, type TaskFactory } from './loop/event-loop.js';
 export { Handle, TimerHandle, type LoopCallback } from './loop/handles.js';
 export { getRunningLoop } from './loop/thread-state.js';
 export { EXTENSION_METHODS, installLoopMethods, loopMethodProvider, type LoopMethod } from './loop/extensions.js';

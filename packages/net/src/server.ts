@@ -17,6 +17,7 @@ import {
   type Task,
   type TransportServer,
 } from '@aioloop/core';
+import { trackResource, untrackResource } from '@aioloop/core/internal';
 import { AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC, AI_PASSIVE, IPPROTO_TCP, SOCK_STREAM, describeArg, getaddrinfo, type AddrInfo, type PortLike, type SockAddr } from './dns.js';
 import type { ProtocolFactory } from './pipes.js';
 import { checkFactory, checkFactoryResult } from './socket-transport.js';
@@ -152,7 +153,7 @@ export class Server implements TransportServer, AsyncDisposable {
       listener.on('connection', this._onConnection);
       listener.on('error', this._onListenerError);
     }
-    _loop._resources.add(this);
+    trackResource(_loop, this);
   }
 
   /** @internal */
@@ -241,7 +242,7 @@ export class Server implements TransportServer, AsyncDisposable {
     if (listeners === null) return;
     this._listeners = null;
     this._serving = false;
-    this._loop._resources.delete(this);
+    untrackResource(this._loop, this);
     for (const listener of listeners) {
       listener.off('connection', this._onConnection);
       listener.close();

@@ -64,9 +64,9 @@ export type Awaitable<T> = Future<T> | PromiseLike<T> | TaskFunction<T>;
  * registered while open so `close()` can release it and name it in debug mode.
  */
 export interface LoopResource {
-  /** @internal Stops its Node handles from keeping the process alive (the loop closed). */
+  /** Stops its Node handles from keeping the process alive (the loop closed). */
   _releaseOnLoopClose(): void;
-  /** @internal What it is, for the warning: 'transport' or 'server'. */
+  /** What it is, for the warning: 'transport' or 'server'. */
   readonly _resourceKind: string;
   /** asyncio's repr, used in the "unclosed ..." warning. */
   toString(): string;
