@@ -1,6 +1,7 @@
 import {
   CancelledError,
   EventLoop,
+  Protocol,
   RuntimeError,
   TimeoutError,
   gather,
@@ -11,6 +12,7 @@ import {
   wrapFuture,
   type ExceptionContext,
 } from '@aioloop/core';
+import '@aioloop/net';
 import { run } from '@aioloop/policy';
 import { describe, expect, it } from 'vitest';
 
@@ -211,5 +213,49 @@ describe('trap 4: methods passed without their object (asyncio passes bound meth
     expect(hints).toContain(
       'cancel() is a method passed without its object: JavaScript methods are not bound as Python\'s are. Pass a function that calls it, e.g. loop.callSoon(() => obj.cancel(...))',
     );
+  });
+});
+
+describe('trap 5: bad input is refused at the public call, naming it and the argument', () => {
+  // Each row: the call as a user writes it, the error class, the exact message start.
+  const rows: [string, (loop: EventLoop) => unknown, ErrorConstructor, RegExp][] = [
+    ['createServer(f, host, 70000)', (loop) => loop.createServer(() => new Protocol(), '127.0.0.1', 70000), RangeError, /^createServer\(\): port must be an integer 0-65535 or a service name, got 70000$/],
+    ['createConnection with a bad option value', (loop) => loop.createConnection(() => new Protocol(), '127.0.0.1', 1, { family: 3 }), TypeError, /^createConnection\(\): family must be AF_UNSPEC \(0\), AF_INET \(2\) or AF_INET6 \(10\), got 3$/],
+    ['createConnection with an unknown option', (loop) => loop.createConnection(() => new Protocol(), '127.0.0.1', 1, { timeout: 5 } as never), TypeError, /^createConnection\(\): unknown option "timeout"; accepted: family, proto, flags, localAddr, /],
+    ['createServer with an unknown option', (loop) => loop.createServer(() => new Protocol(), '127.0.0.1', 0, { reuse_address: true } as never), TypeError, /^createServer\(\): unknown option "reuse_address"; accepted: family, flags, sock, backlog, /],
+    ['createUnixServer with an unknown option', (loop) => loop.createUnixServer(() => new Protocol(), '/tmp/x.sock', { mode: 0o600 } as never), TypeError, /^createUnixServer\(\): unknown option "mode"; accepted: sock, backlog, /],
+    ['createUnixConnection with an unknown option', (loop) => loop.createUnixConnection(() => new Protocol(), '/tmp/x.sock', { timeout: 1 } as never), TypeError, /^createUnixConnection\(\): unknown option "timeout"; accepted: sock, ssl, /],
+    ['fut.setException(\'str\')', (loop) => loop.createFuture().setException('str'), TypeError, /^setException\(\): exception must be an Error object \(asyncio: exceptions must derive from BaseException\), got .*str.*; write setException\(new Error\(message\)\)$/],
+    ['new EventLoop(\'x\')', () => new EventLoop('x' as never), TypeError, /^new EventLoop\(options\): options must be an object such as \{ debug: true \}, got /],
+    ['new EventLoop({ debg: true })', () => new EventLoop({ debg: true } as never), TypeError, /^new EventLoop\(options\): unknown option "debg"; accepted: debug$/],
+    ['new EventLoop({ debug: 1 })', () => new EventLoop({ debug: 1 } as never), TypeError, /^new EventLoop\(options\): debug must be a boolean, got 1$/],
+  ];
+
+  it.each(rows)('%s throws at the call', (_label, call, errorClass, message) => {
+    const loop = new EventLoop();
+    try {
+      let thrown: unknown;
+      try {
+        call(loop);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(errorClass);
+      expect((thrown as Error).message).toMatch(message);
+    } finally {
+      loop.close();
+    }
+  });
+
+  it('a Task that throws a string still fails with it (only the public setException checks)', async () => {
+    const loop = new EventLoop();
+    try {
+      const error = await loop.runUntilComplete(async () => {
+        throw 'plain string';
+      }).catch((e: unknown) => e);
+      expect(error).toBe('plain string');
+    } finally {
+      loop.close();
+    }
   });
 });

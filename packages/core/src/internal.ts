@@ -45,6 +45,11 @@ export function nextTimerDeadline(loop: EventLoop): number {
 
 export type { LoopResource };
 
+/** `future.setException(exception)` for any value a task or callback may throw (the public call requires an object). */
+export function setExceptionUnchecked(future: Future<unknown>, exception: unknown): void {
+  future._setException(exception);
+}
+
 /**
  * Registers an open transport or server of `loop`: `loop.close()` releases its
  * Node handles so it cannot keep the process alive (and names it in debug mode).

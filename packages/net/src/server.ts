@@ -20,7 +20,7 @@ import {
 import { trackResource, untrackResource } from '@aioloop/core/internal';
 import { AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC, AI_PASSIVE, IPPROTO_TCP, SOCK_STREAM, describeArg, getaddrinfo, type AddrInfo, type PortLike, type SockAddr } from './dns.js';
 import type { ProtocolFactory } from './pipes.js';
-import { checkFactory, checkFactoryResult } from './socket-transport.js';
+import { checkFactory, checkFactoryResult, checkOptionKeys, checkPortArg } from './socket-transport.js';
 import { nativeBinding } from './native/binding.js';
 import { listenOptionsFor, reusePortListener } from './native/handover.js';
 import { Socket, type SocketAddress } from './native/socket.js';
@@ -382,6 +382,8 @@ export class Server implements TransportServer, AsyncDisposable {
 
 function noop(): void {}
 
+const CREATE_SERVER_OPTIONS = ['family', 'flags', 'sock', 'backlog', 'ssl', 'reuseAddress', 'reusePort', 'keepAlive', 'startServing', 'sslHandshakeTimeout', 'sslShutdownTimeout'] as const;
+
 /** Validates the options shared by createServer and createUnixServer; returns the backlog. */
 export function checkServerOptions(options: unknown, method: string): number {
   if (options === null || typeof options !== 'object') {
@@ -479,6 +481,8 @@ export function createServer(
   const method = 'createServer';
   checkFactory(protocolFactory, method);
   const backlog = checkServerOptions(options, method);
+  checkOptionKeys(options, method, CREATE_SERVER_OPTIONS);
+  checkPortArg(port, method);
   const reuseAddress = options.reuseAddress;
   if (reuseAddress !== undefined && reuseAddress !== null && typeof reuseAddress !== 'boolean') {
     throw new TypeError(`${method}(): reuseAddress must be a boolean, got ${describeArg(reuseAddress)}`);

@@ -38,6 +38,32 @@ export function checkFactory(factory: unknown, method: string): void {
   }
 }
 
+/**
+ * Throws a TypeError for an option key `method` does not know, listing the
+ * accepted ones (asyncio raises TypeError for an unexpected keyword argument).
+ */
+export function checkOptionKeys(options: object, method: string, accepted: readonly string[]): void {
+  for (const key of Object.keys(options)) {
+    if (!accepted.includes(key)) {
+      throw new TypeError(`${method}(): unknown option ${JSON.stringify(key)}; accepted: ${accepted.join(', ')}`);
+    }
+  }
+}
+
+/**
+ * Throws unless `port` is what asyncio accepts for a port: an integer
+ * 0-65535, a service name, or null/undefined (none).
+ */
+export function checkPortArg(port: unknown, method: string): void {
+  if (port === null || port === undefined) return;
+  if (typeof port === 'number') {
+    if (Number.isInteger(port) && port >= 0 && port <= 65535) return;
+    throw new RangeError(`${method}(): port must be an integer 0-65535 or a service name, got ${describeArg(port)}`);
+  }
+  if (typeof port === 'string' && port !== '') return;
+  throw new TypeError(`${method}(): port must be an integer 0-65535, a service name string or null, got ${describeArg(port)}`);
+}
+
 /** Throws unless `sock` is a connected, live `net.Socket`. */
 export function checkConnectedSocket(sock: unknown, method: string): net.Socket {
   if (!(sock instanceof net.Socket)) {

@@ -18,7 +18,7 @@ import { connectSocket, type ConnectSocketOptions } from './connect.js';
 import { AF_UNIX, describeArg, type PortLike } from './dns.js';
 import type { ProtocolFactory } from './pipes.js';
 import { checkServerOptions, closeListener, listen, Server, startNewServer, type ServerSockLike } from './server.js';
-import { checkConnectedSocket, checkFactory, makeClientTransport } from './socket-transport.js';
+import { checkConnectedSocket, checkFactory, checkOptionKeys, makeClientTransport } from './socket-transport.js';
 import { abstractListener, connectAbstract, listenOptionsFor, nodeSocketFor, useNativeAbstract } from './native/handover.js';
 import { Socket } from './native/socket.js';
 
@@ -138,6 +138,7 @@ export function createUnixServer(
   const method = 'createUnixServer';
   checkFactory(protocolFactory, method);
   const backlog = checkServerOptions(options, method);
+  checkOptionKeys(options, method, ['sock', 'backlog', 'ssl', 'sslHandshakeTimeout', 'sslShutdownTimeout', 'startServing', 'cleanupSocket']);
   const cleanupSocket = options.cleanupSocket ?? true;
   if (typeof cleanupSocket !== 'boolean') throw new TypeError(`${method}(): cleanupSocket must be a boolean, got ${describeArg(cleanupSocket)}`);
   const sock = options.sock ?? null;
@@ -245,6 +246,7 @@ export function createUnixConnection<P extends BaseProtocolLike<never>>(
   const method = 'createUnixConnection';
   checkFactory(protocolFactory, method);
   checkTlsOptions(options, method, true);
+  checkOptionKeys(options, method, ['sock', 'ssl', 'serverHostname', 'sslHandshakeTimeout', 'sslShutdownTimeout']);
   const sock = options.sock ?? null;
   if (sock !== null) {
     if (path !== null && path !== undefined) throw new TypeError(`${method}(): path and sock can not be specified at the same time`);
@@ -306,6 +308,10 @@ export function createConnection<P extends BaseProtocolLike<never>>(
   const method = 'createConnection';
   checkFactory(protocolFactory, method);
   checkTlsOptions(options, method, true);
+  checkOptionKeys(options, method, [
+    'family', 'proto', 'flags', 'localAddr', 'happyEyeballsDelay', 'interleave', 'allErrors', 'sock',
+    'ssl', 'serverHostname', 'sslHandshakeTimeout', 'sslShutdownTimeout',
+  ]);
   const { ssl: _ssl, serverHostname: _sh, sslHandshakeTimeout: _ht, sslShutdownTimeout: _st, ...connectOptions } = options;
   let given = connectOptions.sock ?? null;
   if (given instanceof Socket) {
@@ -356,6 +362,7 @@ export function connectAcceptedSocket<P extends BaseProtocolLike<never>>(
   const method = 'connectAcceptedSocket';
   checkFactory(protocolFactory, method);
   checkTlsOptions(options, method, false);
+  checkOptionKeys(options, method, ['ssl', 'sslHandshakeTimeout', 'sslShutdownTimeout']);
   const checked = sock instanceof Socket ? nodeSocketFor(sock, method) : checkConnectedSocket(sock, method);
   return loop.createTask(() => makeClientTransport(loop, checked, protocolFactory, {}, null, method), { name: method });
 }

@@ -15,7 +15,7 @@ import {
   type SubprocessTransport,
   type WriteTransport,
 } from '@aioloop/core';
-import { callSoonUnchecked, checkClosed, onLoopClose, runningLoopOrNull } from '@aioloop/core/internal';
+import { callSoonUnchecked, checkClosed, onLoopClose, runningLoopOrNull, setExceptionUnchecked } from '@aioloop/core/internal';
 import { isPrepared, prepareStdio, type CheckedOptions, type PreparedStdio } from './options.js';
 
 const SIGNALS = constants.signals as Readonly<Record<string, number>>;
@@ -462,7 +462,7 @@ export function startSubprocess<P extends AnySubprocessProtocol, R>(
   const protocol = checkProtocol(protocolFactory(), method) as P;
   const result = loop.createFuture<R>();
   const fail = (error: unknown): void => {
-    if (!result.done() && !loop.isClosed()) callSoonUnchecked(loop, () => result.done() || result.setException(error));
+    if (!result.done() && !loop.isClosed()) callSoonUnchecked(loop, () => result.done() || setExceptionUnchecked(result, error));
   };
 
   const launch = (stdio: PreparedStdio): void => {

@@ -155,11 +155,25 @@ export class Future<T> implements PromiseLike<T> {
     this._scheduleCallbacks();
   }
 
-  /** Marks it done with `exception` and schedules its callbacks. Throws InvalidStateError if already done. */
+  /**
+   * Marks it done with `exception` (an Error object, as asyncio requires an
+   * exception) and schedules its callbacks. Throws InvalidStateError if already
+   * done, TypeError for a string, number or other non-object.
+   */
   setException(this: object, exception: unknown): void;
   setException(exception: unknown): void {
+    if ((typeof exception !== 'object' || exception === null) && typeof exception !== 'function') {
+      throw new TypeError(
+        `setException(): exception must be an Error object (asyncio: exceptions must derive from BaseException), got ${describeValue(exception)}; ` +
+          'write setException(new Error(message))',
+      );
+    }
+    this._setException(exception);
+  }
+
+  /** @internal setException without the type check: for errors the library propagates (anything a task may throw). */
+  _setException(exception: unknown): void {
     if (this._state !== PENDING) throw new InvalidStateError(`invalid state: ${this._stateName()} future cannot take an exception`);
-    if (exception === undefined) throw new TypeError('setException() needs an exception value, got undefined');
     this._exception = exception;
     this._hasException = true;
     this._state = FINISHED;

@@ -17,7 +17,7 @@ export interface TaskOptions {
 let taskCounter = 0;
 
 const setFutureResult = Future.prototype.setResult;
-const setFutureException = Future.prototype.setException;
+const setFutureException = Future.prototype._setException;
 const cancelFuture = Future.prototype.cancel;
 
 /**

@@ -227,7 +227,7 @@ export function gather(...args: unknown[]): Future<unknown[]> {
       }
       fut.exception(); // marks it retrieved
       if (fut._hasException) {
-        outer.setException(fut._exception);
+        outer._setException(fut._exception);
         return;
       }
     }

@@ -139,6 +139,16 @@ export class EventLoop {
   readonly _resources = new Set<LoopResource>();
 
   constructor(options: EventLoopOptions = {}) {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError(`new EventLoop(options): options must be an object such as { debug: true }, got ${describeValue(options)}`);
+    }
+    // Subclasses (TestLoop, ...) pass their own options through.
+    if (new.target === EventLoop) for (const key of Object.keys(options)) {
+      if (key !== 'debug') throw new TypeError(`new EventLoop(options): unknown option ${JSON.stringify(key)}; accepted: debug`);
+    }
+    if (options.debug !== undefined && typeof options.debug !== 'boolean') {
+      throw new TypeError(`new EventLoop(options): debug must be a boolean, got ${describeValue(options.debug)}`);
+    }
     this._debug = options.debug ?? envDebug();
   }
 
@@ -645,7 +655,7 @@ export class EventLoop {
         if (!future.done() && !this._closed) this._callSoon(() => future.done() || future.setResult(value), undefined);
       },
       (error: unknown) => {
-        if (!future.done() && !this._closed) this._callSoon(() => future.done() || future.setException(error), undefined);
+        if (!future.done() && !this._closed) this._callSoon(() => future.done() || future._setException(error), undefined);
       },
     );
     return future;
