@@ -13,8 +13,12 @@ import {
   type ExceptionContext,
 } from '@aioloop/core';
 import '@aioloop/net';
+import '@aioloop/signals';
 import { run } from '@aioloop/policy';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 
 // Issue 11: the traps a user porting asyncio code falls into, each reproduced
 // as the user wrote it (the literal port of the asyncio program).
@@ -257,5 +261,41 @@ describe('trap 5: bad input is refused at the public call, naming it and the arg
     } finally {
       loop.close();
     }
+  });
+});
+
+describe('trap 7: types as a user reads them (checked by the package typecheck)', () => {
+  it('getsockname()[1] is a number for TCP, a string path for Unix; getExtraInfo<V>() is V | undefined; a string[] of signal names is accepted', async () => {
+    await run(async () => {
+      const loop = getRunningLoop();
+      const server = await loop.createServer(() => new Protocol(), '127.0.0.1', 0);
+      const port = server.sockets[0]!.getsockname()[1];
+      expectTypeOf(port).toEqualTypeOf<number>();
+      const [transport] = await loop.createConnection(() => new Protocol(), '127.0.0.1', port);
+      const peer = transport.getExtraInfo<[string, number]>('peername');
+      expectTypeOf(peer).toEqualTypeOf<[string, number] | undefined>();
+      expect(peer?.[1]).toBe(port);
+      const fallback = transport.getExtraInfo('no such key', 'none');
+      expectTypeOf(fallback).toEqualTypeOf<string | undefined>();
+      expect(fallback).toBe('none');
+      const names = ['SIGUSR1', 'SIGUSR2']; // string[], no `as const`
+      for (const name of names) loop.addSignalHandler(name, () => {});
+      for (const name of names) expect(loop.removeSignalHandler(name)).toBe(true);
+      expect(() => loop.addSignalHandler('SIGNOPE', () => {})).toThrow(RangeError);
+      transport.close();
+      server.close();
+      await server.waitClosed();
+      const dir = mkdtempSync(join(tmpdir(), 'aioloop-traps-'));
+      try {
+        const unix = await loop.createUnixServer(() => new Protocol(), join(dir, 's.sock'));
+        const path = unix.sockets[0]!.getsockname();
+        expectTypeOf(path).toEqualTypeOf<string>();
+        expect(path).toBe(join(dir, 's.sock'));
+        unix.close();
+        await unix.waitClosed();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
   });
 });

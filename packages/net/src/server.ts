@@ -66,8 +66,12 @@ export interface CreateServerOptions {
   sslShutdownTimeout?: number | null;
 }
 
-/** One listening socket of a {@link Server}, as asyncio's `TransportSocket` shows it. */
-export class ServerSocket {
+/**
+ * One listening socket of a {@link Server}, as asyncio's `TransportSocket` shows
+ * it. `A` is what `getsockname()` returns: `SockAddr` for TCP servers (so
+ * `getsockname()[1]` is the port, a number), `string` for Unix servers.
+ */
+export class ServerSocket<A extends SockAddr | string = SockAddr | string> {
   /** @internal */
   constructor(
     /** The Node server behind this socket. */
@@ -93,11 +97,11 @@ export class ServerSocket {
   }
 
   /** The bound address: `[host, port]`, `[host, port, flowinfo, scopeid]` for IPv6, or the Unix path. */
-  getsockname(): SockAddr | string {
-    if (this.unixPath !== null) return this.unixPath;
+  getsockname(): A {
+    if (this.unixPath !== null) return this.unixPath as A;
     const address = this.netServer.address();
-    if (address === null || typeof address !== 'object') return typeof address === 'string' ? address : '';
-    return address.family === 'IPv6' ? [address.address, address.port, 0, 0] : [address.address, address.port];
+    if (address === null || typeof address !== 'object') return (typeof address === 'string' ? address : '') as A;
+    return (address.family === 'IPv6' ? [address.address, address.port, 0, 0] : [address.address, address.port]) as A;
   }
 
   /** The file descriptor, or -1 when Node does not expose it. */
@@ -107,7 +111,7 @@ export class ServerSocket {
   }
 
   toString(): string {
-    const name = this.getsockname();
+    const name: SockAddr | string = this.getsockname();
     return `<ServerSocket family=${this.family} laddr=${typeof name === 'string' ? JSON.stringify(name) : `(${name.map((v) => JSON.stringify(v)).join(', ')})`}>`;
   }
 }
@@ -131,7 +135,7 @@ export interface UnixServerInfo {
  * socket resets its unaccepted backlog. Unlike a kernel backlog, `backlog`
  * does not cap how many are held.
  */
-export class Server implements TransportServer, AsyncDisposable {
+export class Server<A extends SockAddr | string = SockAddr | string> implements TransportServer, AsyncDisposable {
   private _listeners: net.Server[] | null;
   private _serving = false;
   private _activeCount = 0;
@@ -178,10 +182,10 @@ export class Server implements TransportServer, AsyncDisposable {
   }
 
   /** The listening sockets (empty after `close()`). */
-  get sockets(): readonly ServerSocket[] {
+  get sockets(): readonly ServerSocket<A>[] {
     const listeners = this._listeners;
     if (listeners === null) return [];
-    return listeners.map((l) => new ServerSocket(l, this._unix?.path ?? null));
+    return listeners.map((l) => new ServerSocket<A>(l, this._unix?.path ?? null));
   }
 
   /**
@@ -477,7 +481,7 @@ export function createServer(
   host: string | readonly string[] | null | undefined,
   port: PortLike,
   options: CreateServerOptions = {},
-): Task<Server> {
+): Task<Server<SockAddr>> {
   const method = 'createServer';
   checkFactory(protocolFactory, method);
   const backlog = checkServerOptions(options, method);
@@ -556,7 +560,7 @@ export function createServer(
       for (const l of listeners) if (!(sock instanceof net.Server && l === sock)) closeListener(l);
       throw error;
     }
-    return startNewServer(loop, new Server(loop, listeners, protocolFactory), startServing);
+    return startNewServer(loop, new Server<SockAddr>(loop, listeners, protocolFactory), startServing);
   }, { name: 'createServer' });
 }
 
@@ -578,7 +582,7 @@ export function closeListener(listener: net.Server): void {
  * and waits one iteration (asyncio's `await sleep(0)`); cancelled there, the
  * server is closed instead of left bound and serving with nobody holding it.
  */
-export async function startNewServer(loop: EventLoop, server: Server, startServing: boolean): Promise<Server> {
+export async function startNewServer<S extends Server<SockAddr> | Server<string>>(loop: EventLoop, server: S, startServing: boolean): Promise<S> {
   if (!startServing) return server;
   server._startServing();
   try {

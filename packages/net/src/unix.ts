@@ -134,7 +134,7 @@ export function createUnixServer(
   protocolFactory: ProtocolFactory<BaseProtocolLike<never>>,
   path: string | null | undefined,
   options: CreateUnixServerOptions = {},
-): Task<Server> {
+): Task<Server<string>> {
   const method = 'createUnixServer';
   checkFactory(protocolFactory, method);
   const backlog = checkServerOptions(options, method);
@@ -202,7 +202,7 @@ export function createUnixServer(
       }
     }
     const fileBacked = !isAbstract(boundPath);
-    const server = new Server(loop, [listener], protocolFactory, { path: boundPath });
+    const server = new Server<string>(loop, [listener], protocolFactory, { path: boundPath });
     if (fileBacked && !cleanupSocket) {
       // Node removes the file itself on close; keep it by holding a second link
       // across the close and putting it back.

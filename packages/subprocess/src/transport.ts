@@ -375,7 +375,8 @@ export class SubprocessPipesTransport implements SubprocessTransport {
   }
 
   /** `'subprocess'`: Node's ChildProcess object. Other names: `defaultValue`. */
-  getExtraInfo<V = unknown>(name: string, defaultValue?: V): unknown {
+  getExtraInfo<V = unknown>(name: string, defaultValue?: V): V | undefined;
+  getExtraInfo(name: string, defaultValue?: unknown): unknown {
     return Object.prototype.hasOwnProperty.call(this._extra, name) ? this._extra[name] : defaultValue;
   }
 

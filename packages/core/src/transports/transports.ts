@@ -14,7 +14,7 @@ export interface BaseTransport {
    * `'socket'`, `'sslcontext'`, `'peercert'`, `'cipher'`, `'compression'`,
    * `'ssl_object'`, `'pipe'`, `'subprocess'`. Returns `defaultValue` if unknown.
    */
-  getExtraInfo<V = unknown>(name: string, defaultValue?: V): unknown;
+  getExtraInfo<V = unknown>(name: string, defaultValue?: V): V | undefined;
   /** Switches the protocol: data arriving later goes to the new one. */
   setProtocol(protocol: BaseProtocolLike<never>): void;
   /** The current protocol. */

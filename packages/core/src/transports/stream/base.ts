@@ -282,7 +282,8 @@ export abstract class StreamTransportBase {
   }
 
   /** The extra info `name` (asyncio's key names), or `defaultValue` when the transport has none. */
-  getExtraInfo<V = unknown>(name: string, defaultValue?: V): unknown {
+  getExtraInfo<V = unknown>(name: string, defaultValue?: V): V | undefined;
+  getExtraInfo(name: string, defaultValue?: unknown): unknown {
     const extra = this._extra;
     if (extra !== null && Object.prototype.hasOwnProperty.call(extra, name)) return extra[name];
     const value = this._computeExtra(name);
