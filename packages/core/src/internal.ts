@@ -7,7 +7,7 @@
  * with the aioloop packages that call them (they are released in lockstep).
  * Applications and third-party packages use `@aioloop/core` instead.
  */
-import type { EventLoop } from './loop/event-loop.js';
+import type { EventLoop, LoopResource } from './loop/event-loop.js';
 import type { Handle, LoopCallback } from './loop/handles.js';
 import type { Future } from './futures/future.js';
 import type { Task } from './futures/task.js';
@@ -41,4 +41,24 @@ export function awaitedFuture(task: Task<unknown>): Future<unknown> | null {
 /** The deadline (loop time) of `loop`'s earliest live timer, or Infinity if it has none. */
 export function nextTimerDeadline(loop: EventLoop): number {
   return loop._nextTimerDeadline();
+}
+
+export type { LoopResource };
+
+/** `future.setException(exception)` for any value a task or callback may throw (the public call requires an object). */
+export function setExceptionUnchecked(future: Future<unknown>, exception: unknown): void {
+  future._setException(exception);
+}
+
+/**
+ * Registers an open transport or server of `loop`: `loop.close()` releases its
+ * Node handles so it cannot keep the process alive (and names it in debug mode).
+ */
+export function trackResource(loop: EventLoop, resource: LoopResource): void {
+  loop._resources.add(resource);
+}
+
+/** The resource closed: `loop.close()` has nothing to release for it. */
+export function untrackResource(loop: EventLoop, resource: LoopResource): void {
+  loop._resources.delete(resource);
 }

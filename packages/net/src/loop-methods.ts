@@ -5,7 +5,7 @@
  */
 import { EventLoop, installLoopMethods, type BaseProtocolLike, type StreamTransport, type Task } from '@aioloop/core';
 import { checkClosed } from '@aioloop/core/internal';
-import type { PortLike } from './dns.js';
+import type { PortLike, SockAddr } from './dns.js';
 import type { ProtocolFactory } from './pipes.js';
 // net-B imports
 import { wrapFuture, type Future, type ReadPipeTransport, type WritePipeTransport } from '@aioloop/core';
@@ -62,7 +62,7 @@ installLoopMethods(
       host: string | readonly string[] | null | undefined,
       port: PortLike,
       options?: CreateServerOptions,
-    ): Task<Server> {
+    ): Task<Server<SockAddr>> {
       return createServer(this, protocolFactory, host, port, options);
     },
     createUnixConnection<P extends BaseProtocolLike<never>>(
@@ -78,7 +78,7 @@ installLoopMethods(
       protocolFactory: ProtocolFactory<BaseProtocolLike<never>>,
       path: string | null | undefined,
       options?: CreateUnixServerOptions,
-    ): Task<Server> {
+    ): Task<Server<string>> {
       return createUnixServer(this, protocolFactory, path, options);
     },
     connectAcceptedSocket<P extends BaseProtocolLike<never>>(

@@ -17,9 +17,10 @@ import {
   type Task,
   type TransportServer,
 } from '@aioloop/core';
+import { trackResource, untrackResource } from '@aioloop/core/internal';
 import { AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC, AI_PASSIVE, IPPROTO_TCP, SOCK_STREAM, describeArg, getaddrinfo, type AddrInfo, type PortLike, type SockAddr } from './dns.js';
 import type { ProtocolFactory } from './pipes.js';
-import { checkFactory } from './socket-transport.js';
+import { checkFactory, checkFactoryResult, checkOptionKeys, checkPortArg } from './socket-transport.js';
 import { nativeBinding } from './native/binding.js';
 import { listenOptionsFor, reusePortListener } from './native/handover.js';
 import { Socket, type SocketAddress } from './native/socket.js';
@@ -65,8 +66,12 @@ export interface CreateServerOptions {
   sslShutdownTimeout?: number | null;
 }
 
-/** One listening socket of a {@link Server}, as asyncio's `TransportSocket` shows it. */
-export class ServerSocket {
+/**
+ * One listening socket of a {@link Server}, as asyncio's `TransportSocket` shows
+ * it. `A` is what `getsockname()` returns: `SockAddr` for TCP servers (so
+ * `getsockname()[1]` is the port, a number), `string` for Unix servers.
+ */
+export class ServerSocket<A extends SockAddr | string = SockAddr | string> {
   /** @internal */
   constructor(
     /** The Node server behind this socket. */
@@ -92,11 +97,11 @@ export class ServerSocket {
   }
 
   /** The bound address: `[host, port]`, `[host, port, flowinfo, scopeid]` for IPv6, or the Unix path. */
-  getsockname(): SockAddr | string {
-    if (this.unixPath !== null) return this.unixPath;
+  getsockname(): A {
+    if (this.unixPath !== null) return this.unixPath as A;
     const address = this.netServer.address();
-    if (address === null || typeof address !== 'object') return typeof address === 'string' ? address : '';
-    return address.family === 'IPv6' ? [address.address, address.port, 0, 0] : [address.address, address.port];
+    if (address === null || typeof address !== 'object') return (typeof address === 'string' ? address : '') as A;
+    return (address.family === 'IPv6' ? [address.address, address.port, 0, 0] : [address.address, address.port]) as A;
   }
 
   /** The file descriptor, or -1 when Node does not expose it. */
@@ -106,7 +111,7 @@ export class ServerSocket {
   }
 
   toString(): string {
-    const name = this.getsockname();
+    const name: SockAddr | string = this.getsockname();
     return `<ServerSocket family=${this.family} laddr=${typeof name === 'string' ? JSON.stringify(name) : `(${name.map((v) => JSON.stringify(v)).join(', ')})`}>`;
   }
 }
@@ -130,7 +135,7 @@ export interface UnixServerInfo {
  * socket resets its unaccepted backlog. Unlike a kernel backlog, `backlog`
  * does not cap how many are held.
  */
-export class Server implements TransportServer, AsyncDisposable {
+export class Server<A extends SockAddr | string = SockAddr | string> implements TransportServer, AsyncDisposable {
   private _listeners: net.Server[] | null;
   private _serving = false;
   private _activeCount = 0;
@@ -152,6 +157,18 @@ export class Server implements TransportServer, AsyncDisposable {
       listener.on('connection', this._onConnection);
       listener.on('error', this._onListenerError);
     }
+    trackResource(_loop, this);
+  }
+
+  /** @internal */
+  get _resourceKind(): string {
+    return 'server';
+  }
+
+  /** @internal The loop closed with this server open: its listening and held sockets must not keep the process alive. */
+  _releaseOnLoopClose(): void {
+    for (const listener of this._listeners ?? []) listener.unref();
+    for (const sock of this._held) sock.unref();
   }
 
   /** The loop the server runs on. */
@@ -165,16 +182,17 @@ export class Server implements TransportServer, AsyncDisposable {
   }
 
   /** The listening sockets (empty after `close()`). */
-  get sockets(): readonly ServerSocket[] {
+  get sockets(): readonly ServerSocket<A>[] {
     const listeners = this._listeners;
     if (listeners === null) return [];
-    return listeners.map((l) => new ServerSocket(l, this._unix?.path ?? null));
+    return listeners.map((l) => new ServerSocket<A>(l, this._unix?.path ?? null));
   }
 
   /**
    * Starts accepting (no-op if serving). Resolves one loop iteration later, as
    * asyncio's `await server.start_serving()`.
    */
+  startServing(this: object): Future<void>;
   startServing(): Future<void> {
     this._startServing();
     const done = this._loop.createFuture<void>();
@@ -189,6 +207,7 @@ export class Server implements TransportServer, AsyncDisposable {
    * waits for it to close. Throws a RuntimeError if the server is closed or
    * another serveForever() is running.
    */
+  serveForever(this: object): Task<void>;
   serveForever(): Task<void> {
     if (this._servingForeverFut !== null) {
       throw new RuntimeError(`server ${this.toString()} is already being awaited on serveForever()`);
@@ -221,11 +240,13 @@ export class Server implements TransportServer, AsyncDisposable {
    * Stops listening: the listening sockets close; connections already accepted
    * stay open (see `closeClients()`). Idempotent.
    */
+  close(this: object): void;
   close(): void {
     const listeners = this._listeners;
     if (listeners === null) return;
     this._listeners = null;
     this._serving = false;
+    untrackResource(this._loop, this);
     for (const listener of listeners) {
       listener.off('connection', this._onConnection);
       listener.close();
@@ -240,11 +261,13 @@ export class Server implements TransportServer, AsyncDisposable {
   }
 
   /** Calls `close()` on every open connection's transport. */
+  closeClients(this: object): void;
   closeClients(): void {
     for (const transport of [...this._clients]) transport.close();
   }
 
   /** Calls `abort()` on every open connection's transport. */
+  abortClients(this: object): void;
   abortClients(): void {
     for (const transport of [...this._clients]) (transport as StreamTransport).abort();
   }
@@ -254,6 +277,7 @@ export class Server implements TransportServer, AsyncDisposable {
    * closed (Python 3.12+). Before `close()` it keeps waiting; after that
    * point has been reached, it resolves at once.
    */
+  waitClosed(this: object): Future<void>;
   waitClosed(): Future<void> {
     const waiter = this._loop.createFuture<void>();
     if (this._waiters === null) waiter.setResult(undefined);
@@ -321,9 +345,7 @@ export class Server implements TransportServer, AsyncDisposable {
     let protocol: BaseProtocolLike<never>;
     try {
       protocol = this._protocolFactory();
-      if (protocol === null || typeof protocol !== 'object') {
-        throw new TypeError(`protocolFactory() must return a protocol object, got ${describeArg(protocol)}`);
-      }
+      checkFactoryResult(protocol, this._unix === null ? 'createServer' : 'createUnixServer');
     } catch (exception) {
       sock.destroy();
       this._loop.callExceptionHandler({ message: 'Error on transport creation for incoming connection', exception, socket: sock });
@@ -363,6 +385,8 @@ export class Server implements TransportServer, AsyncDisposable {
 }
 
 function noop(): void {}
+
+const CREATE_SERVER_OPTIONS = ['family', 'flags', 'sock', 'backlog', 'ssl', 'reuseAddress', 'reusePort', 'keepAlive', 'startServing', 'sslHandshakeTimeout', 'sslShutdownTimeout'] as const;
 
 /** Validates the options shared by createServer and createUnixServer; returns the backlog. */
 export function checkServerOptions(options: unknown, method: string): number {
@@ -457,10 +481,12 @@ export function createServer(
   host: string | readonly string[] | null | undefined,
   port: PortLike,
   options: CreateServerOptions = {},
-): Task<Server> {
+): Task<Server<SockAddr>> {
   const method = 'createServer';
   checkFactory(protocolFactory, method);
   const backlog = checkServerOptions(options, method);
+  checkOptionKeys(options, method, CREATE_SERVER_OPTIONS);
+  checkPortArg(port, method);
   const reuseAddress = options.reuseAddress;
   if (reuseAddress !== undefined && reuseAddress !== null && typeof reuseAddress !== 'boolean') {
     throw new TypeError(`${method}(): reuseAddress must be a boolean, got ${describeArg(reuseAddress)}`);
@@ -526,21 +552,46 @@ export function createServer(
               await listen(loop, server, listenOptions);
             }
           } catch (error) {
-            throw bindError(error, sa);
+            throw error instanceof CancelledError ? error : bindError(error, sa);
           }
         }
       }
     } catch (error) {
-      for (const l of listeners) if (l.listening && !(sock instanceof net.Server && l === sock)) l.close();
+      for (const l of listeners) if (!(sock instanceof net.Server && l === sock)) closeListener(l);
       throw error;
     }
-    const server = new Server(loop, listeners, protocolFactory);
-    if (startServing) {
-      server._startServing();
-      await sleep0(loop);
-    }
-    return server;
+    return startNewServer(loop, new Server<SockAddr>(loop, listeners, protocolFactory), startServing);
   }, { name: 'createServer' });
+}
+
+/**
+ * Closes a listening socket of a create call that failed or was cancelled; one
+ * whose listen() is still under way (Node resolves and binds asynchronously) is
+ * closed as soon as it listens, so a cancelled bind never leaves one open.
+ */
+export function closeListener(listener: net.Server): void {
+  if (listener.listening) {
+    listener.close();
+    return;
+  }
+  listener.once('listening', () => listener.close());
+}
+
+/**
+ * The end of createServer/createUnixServer: starts serving unless told not to
+ * and waits one iteration (asyncio's `await sleep(0)`); cancelled there, the
+ * server is closed instead of left bound and serving with nobody holding it.
+ */
+export async function startNewServer<S extends Server<SockAddr> | Server<string>>(loop: EventLoop, server: S, startServing: boolean): Promise<S> {
+  if (!startServing) return server;
+  server._startServing();
+  try {
+    await sleep0(loop);
+  } catch (error) {
+    server.close();
+    throw error;
+  }
+  return server;
 }
 
 /** `await asyncio.sleep(0)`: one loop iteration. */

@@ -38,6 +38,32 @@ export function checkFactory(factory: unknown, method: string): void {
   }
 }
 
+/**
+ * Throws a TypeError for an option key `method` does not know, listing the
+ * accepted ones (asyncio raises TypeError for an unexpected keyword argument).
+ */
+export function checkOptionKeys(options: object, method: string, accepted: readonly string[]): void {
+  for (const key of Object.keys(options)) {
+    if (!accepted.includes(key)) {
+      throw new TypeError(`${method}(): unknown option ${JSON.stringify(key)}; accepted: ${accepted.join(', ')}`);
+    }
+  }
+}
+
+/**
+ * Throws unless `port` is what asyncio accepts for a port: an integer
+ * 0-65535, a service name, or null/undefined (none).
+ */
+export function checkPortArg(port: unknown, method: string): void {
+  if (port === null || port === undefined) return;
+  if (typeof port === 'number') {
+    if (Number.isInteger(port) && port >= 0 && port <= 65535) return;
+    throw new RangeError(`${method}(): port must be an integer 0-65535 or a service name, got ${describeArg(port)}`);
+  }
+  if (typeof port === 'string' && port !== '') return;
+  throw new TypeError(`${method}(): port must be an integer 0-65535, a service name string or null, got ${describeArg(port)}`);
+}
+
 /** Throws unless `sock` is a connected, live `net.Socket`. */
 export function checkConnectedSocket(sock: unknown, method: string): net.Socket {
   if (!(sock instanceof net.Socket)) {
@@ -69,10 +95,23 @@ export function wrapSocket(loop: EventLoop, sock: net.Socket, protocol: BaseProt
 }
 
 /**
+ * Throws a TypeError naming the public call unless `protocol` (what the
+ * protocol factory returned) is a protocol object.
+ */
+export function checkFactoryResult(protocol: unknown, method: string): void {
+  if (protocol === null || typeof protocol !== 'object' || typeof (protocol as BaseProtocolLike<never>).connectionLost !== 'function') {
+    throw new TypeError(
+      `${method}(): protocolFactory() must return a protocol object (with connectionMade/dataReceived/connectionLost, e.g. an instance of a Protocol subclass), got ${describeArg(protocol)}`,
+    );
+  }
+}
+
+/**
  * The common tail of every client method: build the protocol, wrap the socket,
- * wait for `connectionMade`, return `[transport, protocol]`. If the factory or
- * `connectionMade` throws (or the waiting task is cancelled), the socket is
- * closed and the error propagates, as asyncio's `_create_connection_transport`.
+ * wait for `connectionMade`, return `[transport, protocol]`. If the factory
+ * throws or returns a non-protocol, or `connectionMade` throws (or the waiting
+ * task is cancelled), the socket is closed and the error propagates, as
+ * asyncio's `_create_connection_transport`.
  */
 export async function makeClientTransport<P extends BaseProtocolLike<never>>(
   loop: EventLoop,
@@ -80,16 +119,19 @@ export async function makeClientTransport<P extends BaseProtocolLike<never>>(
   protocolFactory: ProtocolFactory<P>,
   extra: Record<string, unknown>,
   onread: BufferedReadBinding | null,
+  method: string,
 ): Promise<[StreamTransport, P]> {
   let protocol: P;
+  const waiter = loop.createFuture<void>();
+  let transport: StreamTransport;
   try {
     protocol = protocolFactory();
+    checkFactoryResult(protocol, method);
+    transport = wrapSocket(loop, sock, protocol, { waiter, extra, onread });
   } catch (error) {
     sock.destroy();
     throw error;
   }
-  const waiter = loop.createFuture<void>();
-  const transport = wrapSocket(loop, sock, protocol, { waiter, extra, onread });
   try {
     await waiter;
   } catch (error) {

@@ -4,7 +4,7 @@
  */
 import type net from 'node:net';
 import type { BaseProtocolLike, StreamTransport, Task } from '@aioloop/core';
-import type { PortLike } from './dns.js';
+import type { PortLike, SockAddr } from './dns.js';
 import type { ProtocolFactory } from './pipes.js';
 // net-B imports
 import type { Future, ReadPipeTransport, WritePipeTransport } from '@aioloop/core';
@@ -39,7 +39,7 @@ declare module '@aioloop/core' {
       host: string | readonly string[] | null | undefined,
       port: PortLike,
       options?: CreateServerOptions,
-    ): Task<Server>;
+    ): Task<Server<SockAddr>>;
     /** asyncio's `loop.create_unix_connection()`. */
     createUnixConnection<P extends BaseProtocolLike<never>>(
       protocolFactory: ProtocolFactory<P>,
@@ -51,7 +51,7 @@ declare module '@aioloop/core' {
       protocolFactory: ProtocolFactory<BaseProtocolLike<never>>,
       path: string | null | undefined,
       options?: CreateUnixServerOptions,
-    ): Task<Server>;
+    ): Task<Server<string>>;
     /** asyncio's `loop.connect_accepted_socket()`. */
     connectAcceptedSocket<P extends BaseProtocolLike<never>>(
       protocolFactory: ProtocolFactory<P>,

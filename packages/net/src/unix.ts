@@ -10,14 +10,15 @@ import {
   wrapFuture,
   type BaseProtocolLike,
   type EventLoop,
+  type Future,
   type StreamTransport,
   type Task,
 } from '@aioloop/core';
 import { connectSocket, type ConnectSocketOptions } from './connect.js';
 import { AF_UNIX, describeArg, type PortLike } from './dns.js';
 import type { ProtocolFactory } from './pipes.js';
-import { checkServerOptions, listen, Server, sleep0, type ServerSockLike } from './server.js';
-import { checkConnectedSocket, checkFactory, makeClientTransport } from './socket-transport.js';
+import { checkServerOptions, closeListener, listen, Server, startNewServer, type ServerSockLike } from './server.js';
+import { checkConnectedSocket, checkFactory, checkOptionKeys, makeClientTransport } from './socket-transport.js';
 import { abstractListener, connectAbstract, listenOptionsFor, nodeSocketFor, useNativeAbstract } from './native/handover.js';
 import { Socket } from './native/socket.js';
 
@@ -96,6 +97,13 @@ function checkTlsOptions(options: unknown, method: string, client: boolean): voi
   }
 }
 
+/** An argument error of `inner()` (which the user did not call) as one of `outer()`. */
+function renameCall(error: unknown, inner: string, outer: string): unknown {
+  if (!(error instanceof TypeError || error instanceof RangeError) || !error.message.startsWith(`${inner}(): `)) return error;
+  const Ctor = error instanceof TypeError ? TypeError : RangeError;
+  return new Ctor(`${outer}(): ${error.message.slice(inner.length + 4)}`);
+}
+
 function isAbstract(path: string): boolean {
   return path.startsWith('\0');
 }
@@ -126,10 +134,11 @@ export function createUnixServer(
   protocolFactory: ProtocolFactory<BaseProtocolLike<never>>,
   path: string | null | undefined,
   options: CreateUnixServerOptions = {},
-): Task<Server> {
+): Task<Server<string>> {
   const method = 'createUnixServer';
   checkFactory(protocolFactory, method);
   const backlog = checkServerOptions(options, method);
+  checkOptionKeys(options, method, ['sock', 'backlog', 'ssl', 'sslHandshakeTimeout', 'sslShutdownTimeout', 'startServing', 'cleanupSocket']);
   const cleanupSocket = options.cleanupSocket ?? true;
   if (typeof cleanupSocket !== 'boolean') throw new TypeError(`${method}(): cleanupSocket must be a boolean, got ${describeArg(cleanupSocket)}`);
   const sock = options.sock ?? null;
@@ -187,12 +196,13 @@ export function createUnixServer(
       try {
         await listen(loop, listener, { path: boundPath, backlog });
       } catch (error) {
+        closeListener(listener);
         if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw addressInUse(boundPath, '');
         throw error;
       }
     }
     const fileBacked = !isAbstract(boundPath);
-    const server = new Server(loop, [listener], protocolFactory, { path: boundPath });
+    const server = new Server<string>(loop, [listener], protocolFactory, { path: boundPath });
     if (fileBacked && !cleanupSocket) {
       // Node removes the file itself on close; keep it by holding a second link
       // across the close and putting it back.
@@ -217,11 +227,7 @@ export function createUnixServer(
         return listener;
       }) as typeof listener.close;
     }
-    if (startServing) {
-      server._startServing();
-      await sleep0(loop);
-    }
-    return server;
+    return startNewServer(loop, server, startServing);
   }, { name: 'createUnixServer' });
 }
 
@@ -240,11 +246,12 @@ export function createUnixConnection<P extends BaseProtocolLike<never>>(
   const method = 'createUnixConnection';
   checkFactory(protocolFactory, method);
   checkTlsOptions(options, method, true);
+  checkOptionKeys(options, method, ['sock', 'ssl', 'serverHostname', 'sslHandshakeTimeout', 'sslShutdownTimeout']);
   const sock = options.sock ?? null;
   if (sock !== null) {
     if (path !== null && path !== undefined) throw new TypeError(`${method}(): path and sock can not be specified at the same time`);
     const checked = sock instanceof Socket ? nodeSocketFor(sock, method) : checkConnectedSocket(sock, method);
-    return loop.createTask(() => makeClientTransport(loop, checked, protocolFactory, {}, null), { name: method });
+    return loop.createTask(() => makeClientTransport(loop, checked, protocolFactory, {}, null, method), { name: method });
   }
   const target = checkPath(path, method);
   if (useNativeAbstract(target)) {
@@ -258,7 +265,7 @@ export function createUnixConnection<P extends BaseProtocolLike<never>>(
         throw error;
       }
       const binding = new BufferedReadBinding();
-      return makeClientTransport(loop, nodeSocketFor(native, method, binding.onread), protocolFactory, { peername: target, sockname: '' }, binding);
+      return makeClientTransport(loop, nodeSocketFor(native, method, binding.onread), protocolFactory, { peername: target, sockname: '' }, binding, method);
     }, { name: method });
   }
   return loop.createTask(async () => {
@@ -279,7 +286,7 @@ export function createUnixConnection<P extends BaseProtocolLike<never>>(
       socket.destroy();
       throw error;
     }
-    return makeClientTransport(loop, socket, protocolFactory, { peername: target, sockname: '' }, binding);
+    return makeClientTransport(loop, socket, protocolFactory, { peername: target, sockname: '' }, binding, method);
   }, { name: method });
 }
 
@@ -301,6 +308,10 @@ export function createConnection<P extends BaseProtocolLike<never>>(
   const method = 'createConnection';
   checkFactory(protocolFactory, method);
   checkTlsOptions(options, method, true);
+  checkOptionKeys(options, method, [
+    'family', 'proto', 'flags', 'localAddr', 'happyEyeballsDelay', 'interleave', 'allErrors', 'sock',
+    'ssl', 'serverHostname', 'sslHandshakeTimeout', 'sslShutdownTimeout',
+  ]);
   const { ssl: _ssl, serverHostname: _sh, sslHandshakeTimeout: _ht, sslShutdownTimeout: _st, ...connectOptions } = options;
   let given = connectOptions.sock ?? null;
   if (given instanceof Socket) {
@@ -308,8 +319,14 @@ export function createConnection<P extends BaseProtocolLike<never>>(
     given = nodeSocketFor(given, method);
   }
   const binding = given === null ? new BufferedReadBinding() : null;
-  const connecting = connectSocket(loop, host, port, binding === null ? { ...connectOptions, sock: given } : { ...connectOptions, sock: given, onread: binding.onread });
-  return loop.createTask(async () => {
+  let connecting: Future<net.Socket>;
+  try {
+    connecting = connectSocket(loop, host, port, binding === null ? { ...connectOptions, sock: given } : { ...connectOptions, sock: given, onread: binding.onread });
+  } catch (error) {
+    throw renameCall(error, 'connectSocket', method);
+  }
+  let adopted = false;
+  const task = loop.createTask(async () => {
     let sock: net.Socket;
     try {
       sock = await connecting;
@@ -317,8 +334,17 @@ export function createConnection<P extends BaseProtocolLike<never>>(
       connecting.cancel();
       throw error;
     }
-    return makeClientTransport(loop, sock, protocolFactory, {}, binding);
+    adopted = true;
+    return makeClientTransport(loop, sock, protocolFactory, {}, binding, method);
   }, { name: method });
+  // The connect started before the task: a task cancelled before its body ran
+  // (or before it took the socket) must still stop the connect or close the socket.
+  task.addDoneCallback(() => {
+    if (adopted || given !== null) return;
+    if (!connecting.done()) connecting.cancel();
+    else if (!connecting.cancelled() && connecting.exception() === null) connecting.result().destroy();
+  });
+  return task;
 }
 
 /**
@@ -336,6 +362,7 @@ export function connectAcceptedSocket<P extends BaseProtocolLike<never>>(
   const method = 'connectAcceptedSocket';
   checkFactory(protocolFactory, method);
   checkTlsOptions(options, method, false);
+  checkOptionKeys(options, method, ['ssl', 'sslHandshakeTimeout', 'sslShutdownTimeout']);
   const checked = sock instanceof Socket ? nodeSocketFor(sock, method) : checkConnectedSocket(sock, method);
-  return loop.createTask(() => makeClientTransport(loop, checked, protocolFactory, {}, null), { name: method });
+  return loop.createTask(() => makeClientTransport(loop, checked, protocolFactory, {}, null, method), { name: method });
 }

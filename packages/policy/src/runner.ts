@@ -1,5 +1,5 @@
 import { isMainThread } from 'node:worker_threads';
-import { CancelledError, RuntimeError, allTasks, isFuture, wrapFuture, type EventLoop, type Future, type Task, type TaskFunction } from '@aioloop/core';
+import { CancelledError, RuntimeError, allTasks, isFuture, type EventLoop, type Task, type TaskFunction } from '@aioloop/core';
 import { runningLoopOrNull } from '@aioloop/core/internal';
 import { describeValue } from './describe.js';
 import { isEventLoop, newEventLoop, setEventLoop } from './policy.js';
@@ -31,8 +31,11 @@ export interface RunnerOptions {
   loopFactory?: () => EventLoop;
 }
 
-/** What `Runner.run()` and `run()` accept as the main program. */
-export type MainAwaitable<T> = TaskFunction<T> | PromiseLike<T>;
+/**
+ * What `Runner.run()` and `run()` accept as the main program: the async
+ * function (`run(main)`, the port of `asyncio.run(main())`), never its promise.
+ */
+export type MainAwaitable<T> = TaskFunction<T>;
 
 /** Exit status of a process ended by Ctrl-C (128 + SIGINT), as a shell reports it. */
 export const SIGINT_EXIT_CODE = 130;
@@ -89,8 +92,9 @@ export class Runner {
 
   /**
    * Runs `main` as a task of the runner's loop and returns its result (or
-   * throws its error, the same object with its stack). `main` is an async
-   * function; a promise or Future is awaited by a task that wraps it.
+   * throws its error, the same object with its stack). `main` is the async
+   * function itself (`runner.run(main)`); a promise or Future is refused with a
+   * TypeError, since it started before the loop ran.
    *
    * Throws a RuntimeError when a loop is already running in this thread. In
    * the main thread, when nothing else listens for SIGINT, the first Ctrl-C
@@ -202,18 +206,25 @@ export class Runner {
   }
 }
 
-/** Turns what run() accepts into a task function; throws a TypeError otherwise. */
+/**
+ * `main` if it is a function; otherwise a TypeError that says what to write.
+ * asyncio.run() takes an unstarted coroutine and refuses anything else; the
+ * JavaScript equivalent is the async function: its promise has already started,
+ * before the loop existed, and fails at its first use of the loop.
+ */
 function toTaskFunction<T>(main: unknown, where: string): TaskFunction<T> {
   if (typeof main === 'function') return main as TaskFunction<T>;
   if (main !== null && typeof main === 'object' && typeof (main as PromiseLike<T>).then === 'function') {
-    if (isFuture(main)) {
-      const future = main as Future<T>;
-      return async () => await future;
-    }
-    const promise = main as PromiseLike<T>;
-    return async () => await wrapFuture(promise);
+    // Its own failure ("no running event loop" at its first sleep()) would be an
+    // unhandled rejection that ends the process before this error is seen.
+    (main as PromiseLike<T>).then(undefined, noop);
+    throw new TypeError(
+      `${where} takes the async function itself: write ${where.slice(0, -1)}main), not ${where.slice(0, -1)}main()). ` +
+        `A ${isFuture(main) ? 'Future' : 'promise'} has already started before the loop existed (asyncio.run() takes a coroutine that has not started; ` +
+        `here that is the function). To await an existing promise, pass a function: ${where.slice(0, -1)}() => promise)`,
+    );
   }
-  throw new TypeError(`${where} takes an async function (or a promise or Future to await), got ${describeValue(main)}`);
+  throw new TypeError(`${where} takes an async function, got ${describeValue(main)}`);
 }
 
 /**

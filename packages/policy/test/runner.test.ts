@@ -230,8 +230,10 @@ describe('run()', () => {
     expect(await run(async () => getEventLoop().getDebug(), { loopFactory: () => loop })).toBe(true);
   });
 
-  it('accepts a promise as main and awaits it on the loop', async () => {
-    await expect(run(Promise.resolve('done'))).resolves.toBe('done');
+  it('refuses a promise as main, saying to pass the function (asyncio.run() takes an unstarted coroutine)', async () => {
+    // @ts-expect-error the types steer toward run(main)
+    await expect(run(Promise.resolve('done'))).rejects.toThrow(/^run\(\) takes the async function itself: write run\(main\), not run\(main\(\)\)/);
+    await expect(run(() => Promise.resolve('done'))).resolves.toBe('done');
   });
 
   it('refuses to run while a loop is running in this thread', async () => {
@@ -264,7 +266,7 @@ describe('run()', () => {
     ['a plain object', {}],
   ])('rejects %s as main with a TypeError', async (_label, main) => {
     await expect(run(main as unknown as () => Promise<void>)).rejects.toThrow(
-      /^run\(\) takes an async function \(or a promise or Future to await\), got /,
+      /^run\(\) takes an async function, got /,
     );
     await expect(run(main as unknown as () => Promise<void>)).rejects.toBeInstanceOf(TypeError);
   });

@@ -1,5 +1,6 @@
 import type { EventLoop, Future } from '@aioloop/core';
 import { addSignalHandler, removeSignalHandler, signalName, _checkCatchable, _signalNumber, type SignalLike } from './signals.js';
+import { setExceptionUnchecked } from '@aioloop/core/internal';
 
 /**
  * Something a graceful shutdown closes: a server (for example `@aioloop/net`'s
@@ -138,7 +139,7 @@ export function installGracefulShutdown(loop: EventLoop, options: GracefulShutdo
       if (options.cleanup) await step(options.cleanup);
       dispose();
       if (done.done()) return;
-      if (failed) done.setException(firstError);
+      if (failed) setExceptionUnchecked(done, firstError);
       else done.setResult(reason);
     }, { name: 'graceful-shutdown' });
   };

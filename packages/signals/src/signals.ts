@@ -4,7 +4,12 @@ import { EventLoop, RuntimeError, type LoopCallback } from '@aioloop/core';
 import { callSoonUnchecked, checkClosed, onLoopClose } from '@aioloop/core/internal';
 
 /** A signal as the signal functions accept it: a name (`'SIGINT'`) or a number (`2`). */
-export type SignalLike = NodeJS.Signals | number;
+/**
+ * A signal: its name (`'SIGINT'`; any string is accepted by the types, so a
+ * `string[]` of names needs no `as const`, and an unknown name throws a
+ * RangeError at the call) or its number.
+ */
+export type SignalLike = NodeJS.Signals | (string & {}) | number;
 
 const SIGNALS = constants.signals as Readonly<Record<string, number>>;
 

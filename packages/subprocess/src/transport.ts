@@ -15,7 +15,7 @@ import {
   type SubprocessTransport,
   type WriteTransport,
 } from '@aioloop/core';
-import { callSoonUnchecked, checkClosed, onLoopClose, runningLoopOrNull } from '@aioloop/core/internal';
+import { callSoonUnchecked, checkClosed, onLoopClose, runningLoopOrNull, setExceptionUnchecked } from '@aioloop/core/internal';
 import { isPrepared, prepareStdio, type CheckedOptions, type PreparedStdio } from './options.js';
 
 const SIGNALS = constants.signals as Readonly<Record<string, number>>;
@@ -317,6 +317,7 @@ export class SubprocessPipesTransport implements SubprocessTransport {
    * Throws {@link ProcessLookupError} once the child has exited or the
    * transport is closed: a signal never reaches a recycled pid.
    */
+  sendSignal(this: object, signal: NodeJS.Signals | number): void;
   sendSignal(signal: NodeJS.Signals | number): void {
     let name: NodeJS.Signals | number;
     if (typeof signal === 'string') {
@@ -335,12 +336,14 @@ export class SubprocessPipesTransport implements SubprocessTransport {
   }
 
   /** Sends SIGTERM (throws {@link ProcessLookupError} once the child is gone). */
+  terminate(this: object): void;
   terminate(): void {
     this._checkProc('terminate');
     this._signal('SIGTERM');
   }
 
   /** Sends SIGKILL (throws {@link ProcessLookupError} once the child is gone). */
+  kill(this: object): void;
   kill(): void {
     this._checkProc('kill');
     this._signal('SIGKILL');
@@ -356,6 +359,7 @@ export class SubprocessPipesTransport implements SubprocessTransport {
    * Closes every pipe and, if the child still runs, kills it (SIGKILL). Node
    * reaps it; `processExited()` and `connectionLost(null)` follow.
    */
+  close(this: object): void;
   close(): void {
     if (this._closed) return;
     this._closed = true;
@@ -371,7 +375,8 @@ export class SubprocessPipesTransport implements SubprocessTransport {
   }
 
   /** `'subprocess'`: Node's ChildProcess object. Other names: `defaultValue`. */
-  getExtraInfo<V = unknown>(name: string, defaultValue?: V): unknown {
+  getExtraInfo<V = unknown>(name: string, defaultValue?: V): V | undefined;
+  getExtraInfo(name: string, defaultValue?: unknown): unknown {
     return Object.prototype.hasOwnProperty.call(this._extra, name) ? this._extra[name] : defaultValue;
   }
 
@@ -458,7 +463,7 @@ export function startSubprocess<P extends AnySubprocessProtocol, R>(
   const protocol = checkProtocol(protocolFactory(), method) as P;
   const result = loop.createFuture<R>();
   const fail = (error: unknown): void => {
-    if (!result.done() && !loop.isClosed()) callSoonUnchecked(loop, () => result.done() || result.setException(error));
+    if (!result.done() && !loop.isClosed()) callSoonUnchecked(loop, () => result.done() || setExceptionUnchecked(result, error));
   };
 
   const launch = (stdio: PreparedStdio): void => {

@@ -146,7 +146,9 @@ export class MemoryDatagramTransport implements DatagramTransport {
     return this.closing;
   }
 
-  getExtraInfo<V = unknown>(name: string, defaultValue?: V): unknown {
+  getExtraInfo<V = unknown>(name: string, defaultValue?: V): V | undefined;
+
+  getExtraInfo(name: string, defaultValue?: unknown): unknown {
     if (name === 'sockname') return this.localAddr;
     if (name === 'peername') return this.remoteAddr ?? defaultValue;
     return defaultValue;

@@ -261,7 +261,9 @@ export class MockTransport implements Transport {
     return this.bufferSize;
   }
 
-  getExtraInfo<V = unknown>(name: string, defaultValue?: V): unknown {
+  getExtraInfo<V = unknown>(name: string, defaultValue?: V): V | undefined;
+
+  getExtraInfo(name: string, defaultValue?: unknown): unknown {
     return Object.prototype.hasOwnProperty.call(this.extra, name) ? this.extra[name] : defaultValue;
   }
 

@@ -11,7 +11,7 @@ const CANCELLED = 2;
 type State = typeof PENDING | typeof FINISHED | typeof CANCELLED;
 
 /** A callback run (soon, never synchronously) when a future is done. */
-export type DoneCallback<F> = (future: F) => void;
+export type DoneCallback<F> = (this: void, future: F) => void;
 
 const FUTURE_BRAND = Symbol.for('@aioloop/core.future');
 
@@ -20,7 +20,8 @@ export function isFuture(value: unknown): value is Future<unknown> {
   return value !== null && typeof value === 'object' && (value as Record<symbol, unknown>)[FUTURE_BRAND] === true;
 }
 
-interface UnretrievedException {
+/** @internal */
+export interface UnretrievedException {
   loop: EventLoop;
   exception: unknown;
   description: string;
@@ -29,9 +30,15 @@ interface UnretrievedException {
 }
 
 // Reports exceptions nobody retrieved once their future is garbage-collected,
-// as asyncio does from Future.__del__.
+// as asyncio does from Future.__del__; what is still unreported when the loop
+// closes is reported then (see reportUnretrievedAtClose).
 const neverRetrieved = new FinalizationRegistry<UnretrievedException>((held) => {
+  held.loop._unretrieved.delete(held);
   if (held.loop.isClosed() && !held.loop.getExceptionHandler()) return;
+  reportNeverRetrieved(held);
+});
+
+function reportNeverRetrieved(held: UnretrievedException): void {
   const context: Parameters<EventLoop['callExceptionHandler']>[0] = {
     message: `${held.isTask ? 'Task' : 'Future'} exception was never retrieved`,
     exception: held.exception,
@@ -39,7 +46,22 @@ const neverRetrieved = new FinalizationRegistry<UnretrievedException>((held) => 
   };
   if (held.sourceTraceback !== undefined) context.sourceTraceback = held.sourceTraceback;
   held.loop.callExceptionHandler(context);
-});
+}
+
+/**
+ * @internal Called by `loop.close()`: reports every exception of the loop's
+ * futures and tasks that nobody retrieved, once (the collection of those
+ * futures later reports nothing). A short program's failed task is so reported
+ * when `run()` ends, not at some later garbage collection.
+ */
+export function reportUnretrievedAtClose(loop: EventLoop): void {
+  const pending = [...loop._unretrieved] as UnretrievedException[];
+  loop._unretrieved.clear();
+  for (const held of pending) {
+    neverRetrieved.unregister(held);
+    reportNeverRetrieved(held);
+  }
+}
 
 /**
  * The result of an operation that will complete later (asyncio.Future). It is
@@ -56,6 +78,8 @@ export class Future<T> implements PromiseLike<T> {
   /** @internal */ _cancelMessage: string | undefined = undefined;
   /** @internal */ _cancelledError: CancelledError | null = null;
   /** @internal */ _logTraceback = false;
+  /** @internal What is reported if the exception is never retrieved (null: nothing to report). */
+  _unretrieved: UnretrievedException | null = null;
   /** @internal Set false for futures the loop made itself and reports otherwise. */
   _logDestroyPending = true;
   /** @internal Where it was created (debug mode). */
@@ -88,16 +112,19 @@ export class Future<T> implements PromiseLike<T> {
   }
 
   /** The loop this future is attached to. */
+  getLoop(this: object): EventLoop;
   getLoop(): EventLoop {
     return this._loop;
   }
 
   /** Whether it has a result, an exception, or was cancelled. */
+  done(this: object): boolean;
   done(): boolean {
     return this._state !== PENDING;
   }
 
   /** Whether it was cancelled. */
+  cancelled(this: object): boolean;
   cancelled(): boolean {
     return this._state === CANCELLED;
   }
@@ -106,6 +133,7 @@ export class Future<T> implements PromiseLike<T> {
    * Cancels the future and schedules its callbacks. Returns false if it was
    * already done. `message` is carried by the CancelledError it raises.
    */
+  cancel(this: object, message?: string): boolean;
   cancel(message?: string): boolean {
     if (message !== undefined && typeof message !== 'string') {
       throw new TypeError(`cancel(): message must be a string, got ${describeValue(message)}`);
@@ -119,6 +147,7 @@ export class Future<T> implements PromiseLike<T> {
   }
 
   /** Marks it done with `result` and schedules its callbacks. Throws InvalidStateError if already done. */
+  setResult(this: object, result: T): void;
   setResult(result: T): void {
     if (this._state !== PENDING) throw new InvalidStateError(`invalid state: ${this._stateName()} future cannot take a result`);
     this._result = result;
@@ -126,10 +155,25 @@ export class Future<T> implements PromiseLike<T> {
     this._scheduleCallbacks();
   }
 
-  /** Marks it done with `exception` and schedules its callbacks. Throws InvalidStateError if already done. */
+  /**
+   * Marks it done with `exception` (an Error object, as asyncio requires an
+   * exception) and schedules its callbacks. Throws InvalidStateError if already
+   * done, TypeError for a string, number or other non-object.
+   */
+  setException(this: object, exception: unknown): void;
   setException(exception: unknown): void {
+    if ((typeof exception !== 'object' || exception === null) && typeof exception !== 'function') {
+      throw new TypeError(
+        `setException(): exception must be an Error object (asyncio: exceptions must derive from BaseException), got ${describeValue(exception)}; ` +
+          'write setException(new Error(message))',
+      );
+    }
+    this._setException(exception);
+  }
+
+  /** @internal setException without the type check: for errors the library propagates (anything a task may throw). */
+  _setException(exception: unknown): void {
     if (this._state !== PENDING) throw new InvalidStateError(`invalid state: ${this._stateName()} future cannot take an exception`);
-    if (exception === undefined) throw new TypeError('setException() needs an exception value, got undefined');
     this._exception = exception;
     this._hasException = true;
     this._state = FINISHED;
@@ -138,17 +182,16 @@ export class Future<T> implements PromiseLike<T> {
     // can include this very future: format it now so the registry's held value
     // does not keep the future alive forever.
     if (exception instanceof Error) void exception.stack;
-    neverRetrieved.register(
-      this,
-      {
-        loop: this._loop,
-        exception,
-        description: this.toString(),
-        sourceTraceback: this._sourceTraceback,
-        isTask: this[Symbol.toStringTag] === 'Task',
-      },
-      this,
-    );
+    const held: UnretrievedException = {
+      loop: this._loop,
+      exception,
+      description: this.toString(),
+      sourceTraceback: this._sourceTraceback,
+      isTask: this[Symbol.toStringTag] === 'Task',
+    };
+    this._unretrieved = held;
+    this._loop._unretrieved.add(held);
+    neverRetrieved.register(this, held, held);
     this._scheduleCallbacks();
   }
 
@@ -156,6 +199,7 @@ export class Future<T> implements PromiseLike<T> {
    * The result. Throws the exception if it has one, CancelledError if it was
    * cancelled, InvalidStateError if it is still pending.
    */
+  result(this: object): T;
   result(): T {
     if (this._state === CANCELLED) throw this._makeCancelledError();
     if (this._state === PENDING) throw new InvalidStateError('Result is not ready.');
@@ -165,6 +209,7 @@ export class Future<T> implements PromiseLike<T> {
   }
 
   /** The exception, or null if it succeeded. Throws CancelledError / InvalidStateError as `result()`. */
+  exception(this: object): unknown;
   exception(): unknown {
     if (this._state === CANCELLED) throw this._makeCancelledError();
     if (this._state === PENDING) throw new InvalidStateError('Exception is not set.');
@@ -176,6 +221,7 @@ export class Future<T> implements PromiseLike<T> {
    * Calls `callback(future)` when it is done, through `loop.callSoon` (so never
    * synchronously, even if it is done already).
    */
+  addDoneCallback(this: object, callback: DoneCallback<this>): void;
   addDoneCallback(callback: DoneCallback<this>): void {
     if (typeof callback !== 'function') {
       throw new TypeError(`addDoneCallback() takes a function (future) => void, got ${describeValue(callback)}`);
@@ -188,6 +234,7 @@ export class Future<T> implements PromiseLike<T> {
   }
 
   /** Removes every registration of `callback`; returns how many were removed. */
+  removeDoneCallback(this: object, callback: DoneCallback<this>): number;
   removeDoneCallback(callback: DoneCallback<this>): number {
     const callbacks = this._callbacks;
     if (callbacks === null) return 0;
@@ -290,7 +337,12 @@ export class Future<T> implements PromiseLike<T> {
   _untrack(): void {
     if (this._logTraceback) {
       this._logTraceback = false;
-      neverRetrieved.unregister(this);
+      const held = this._unretrieved;
+      if (held !== null) {
+        this._unretrieved = null;
+        held.loop._unretrieved.delete(held);
+        neverRetrieved.unregister(held);
+      }
     }
   }
 

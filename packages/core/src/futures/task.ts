@@ -17,7 +17,7 @@ export interface TaskOptions {
 let taskCounter = 0;
 
 const setFutureResult = Future.prototype.setResult;
-const setFutureException = Future.prototype.setException;
+const setFutureException = Future.prototype._setException;
 const cancelFuture = Future.prototype.cancel;
 
 /**
@@ -56,6 +56,7 @@ export class Task<T> extends Future<T> {
   }
 
   /** The task's name. */
+  getName(this: object): string;
   getName(): string {
     return this._name;
   }
@@ -84,6 +85,7 @@ export class Task<T> extends Future<T> {
    * current await (or before its body starts). Returns false if the task is
    * already done. The task can still catch the error and go on.
    */
+  override cancel(this: object, message?: string): boolean;
   override cancel(message?: string): boolean {
     if (message !== undefined && typeof message !== 'string') {
       throw new TypeError(`cancel(): message must be a string, got ${describeValue(message)}`);
@@ -103,11 +105,13 @@ export class Task<T> extends Future<T> {
   }
 
   /** How many cancellation requests are pending (`cancel()` calls minus `uncancel()` calls). */
+  cancelling(this: object): number;
   cancelling(): number {
     return this._numCancelsRequested;
   }
 
   /** Withdraws one cancellation request; returns the remaining count. */
+  uncancel(this: object): number;
   uncancel(): number {
     if (this._numCancelsRequested > 0) {
       this._numCancelsRequested--;

@@ -1,5 +1,6 @@
 import { CancelledError, RuntimeError } from '../errors.js';
 import { describeValue } from '../debug/describe.js';
+import { logger } from '../debug/logger.js';
 import { Future, isFuture } from '../futures/future.js';
 import type { Awaitable, EventLoop } from '../loop/event-loop.js';
 import { runningLoopOrNull } from '../loop/thread-state.js';
@@ -39,6 +40,21 @@ export function _isAwaitable(value: unknown): value is Awaitable<unknown> {
   if (typeof value === 'function') return true;
   if (value === null || typeof value !== 'object') return false;
   return isFuture(value) || typeof (value as { then?: unknown }).then === 'function';
+}
+
+/**
+ * @internal In debug mode, warns that `aw` is a bare promise: unlike asyncio's
+ * coroutine object (wrapped in a task and cancelled with the wait), a promise
+ * has started and cannot be stopped, so it keeps running after a timeout or a
+ * cancellation. `call` shows the right form, e.g. "waitFor(coro, t)".
+ */
+export function _warnBarePromise(loop: EventLoop, aw: unknown, where: string, rightForm: string): void {
+  if (!loop._debug || typeof aw !== 'object' || aw === null || isFuture(aw)) return;
+  logger.warn(
+    `${where} is a promise: it keeps running after a timeout or a cancellation (a promise cannot be cancelled). ` +
+      `For asyncio's coroutine argument pass the async function instead: ${rightForm}; ` +
+      `wrap a promise that is meant to outlive it with wrapFuture(promise)`,
+  );
 }
 
 /** @internal A TypeError for an argument that is not awaitable. */
@@ -124,7 +140,10 @@ class GatheringFuture<T> extends Future<T> {
  * (asyncio.gather).
  *
  * Each argument may be a Future or Task, a promise (wrapped in a Future), or an
- * async function (started as a Task right away, like `ensureFuture`). The same
+ * async function (started as a Task right away, like `ensureFuture`). For
+ * asyncio's `gather(coro(), ...)` pass the functions (`gather(coro, () =>
+ * other(arg))`): a promise has already started and cannot be cancelled, so it
+ * keeps running if the gather is cancelled (debug mode warns at the call). The same
  * Future or promise passed twice is awaited once and its result appears at both
  * positions; a function passed twice runs twice.
  *
@@ -208,7 +227,7 @@ export function gather(...args: unknown[]): Future<unknown[]> {
       }
       fut.exception(); // marks it retrieved
       if (fut._hasException) {
-        outer.setException(fut._exception);
+        outer._setException(fut._exception);
         return;
       }
     }
@@ -227,9 +246,11 @@ export function gather(...args: unknown[]): Future<unknown[]> {
     }
   };
 
-  for (const aw of aws) {
+  for (let i = 0; i < aws.length; i++) {
+    const aw = aws[i];
     let fut = typeof aw === 'function' ? undefined : argToFuture.get(aw);
     if (fut === undefined) {
+      _warnBarePromise(loop, aw, `gather(): argument ${i + 1}`, 'gather(coro, ...) or gather(() => coro(arg), ...)');
       fut = loop._ensureFuture(aw as Awaitable<unknown>);
       if (fut !== aw) fut._logDestroyPending = false;
       nFutures++;

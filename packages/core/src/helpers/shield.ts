@@ -50,7 +50,7 @@ export function shield<A extends Awaitable<unknown>>(aw: A): Future<AwaitableRes
       return;
     }
     inner.exception(); // marks it retrieved
-    if (inner._hasException) outer.setException(inner._exception);
+    if (inner._hasException) outer._setException(inner._exception);
     else outer.setResult(inner._result as AwaitableResult<A>);
   };
   const onOuterDone = (): void => {

@@ -2,7 +2,7 @@ import { CancelledError, RuntimeError, TimeoutError } from '../errors.js';
 import { isFuture, type Future } from '../futures/future.js';
 import type { Awaitable, EventLoop } from '../loop/event-loop.js';
 import { runningLoopOrNull } from '../loop/thread-state.js';
-import { _checkTimeout, _isAwaitable, _notAwaitableError, _withCause, type AwaitableResult } from './gather.js';
+import { _checkTimeout, _isAwaitable, _notAwaitableError, _warnBarePromise, _withCause, type AwaitableResult } from './gather.js';
 import { timeout as timeoutScope } from './timeout.js';
 
 /**
@@ -11,8 +11,10 @@ import { timeout as timeoutScope } from './timeout.js';
  *
  * `aw` may be a Future or Task, a promise, or an async function. An async
  * function runs inside the calling task (as Python 3.12 awaits a coroutine in
- * place); a promise is wrapped in a Future so the wait stays cancellable (the
- * promise itself cannot be stopped).
+ * place): pass it for asyncio's `wait_for(coro(), t)`, as `waitFor(coro, t)` or
+ * `waitFor(() => coro(arg), t)`. A promise is wrapped in a Future so the wait
+ * stays cancellable, but the promise itself cannot be stopped: it keeps running
+ * after the timeout (debug mode warns at the call).
  *
  * - When the time runs out, `aw` is cancelled (a function's pending await gets
  *   the CancelledError, so its `finally` blocks run), waitFor waits for it to
@@ -47,6 +49,7 @@ export function waitFor<A extends Awaitable<unknown>>(aw: A, timeout: number | n
   if (isFuture(aw) && aw.getLoop() !== loop) {
     return Promise.reject(new RangeError(`waitFor(): ${aw.toString()} belongs to another event loop than the running one`));
   }
+  _warnBarePromise(loop, aw, 'waitFor(): the awaitable', 'waitFor(coro, t) or waitFor(() => coro(arg), t)');
   if (loop._steps.current === null) {
     // Not inside a task (a plain callback): run it as a task of its own, as asyncio
     // wraps the wait_for coroutine in a Task.

@@ -2,13 +2,13 @@ import { performance } from 'node:perf_hooks';
 import { CancelledError, LOOP_CLOSED_MESSAGE, RuntimeError } from '../errors.js';
 import { describeValue, isAsyncFunction } from '../debug/describe.js';
 import { logger } from '../debug/logger.js';
-import { Future, isFuture } from '../futures/future.js';
+import { Future, isFuture, reportUnretrievedAtClose } from '../futures/future.js';
 import { Task, type TaskFunction, type TaskOptions } from '../futures/task.js';
 import { TaskSteps } from '../futures/task-step.js';
 import { Handle, TimerHandle, captureStack, type LoopCallback } from './handles.js';
 import { ReadyQueue } from './ready-queue.js';
 import { TimerHeap } from './timer-heap.js';
-import { runningLoopOrNull, setRunningLoop } from './thread-state.js';
+import { isNoRunningLoopError, runningLoopOrNull, setRunningLoop } from './thread-state.js';
 import { installMissingMethodStubs } from './extensions.js';
 import { ThreadPoolExecutor, type Executor, type WorkerCallable } from '../executor/index.js';
 import { LoopBridge, type BridgeCallbacks } from './threadsafe-bridge.js';
@@ -58,6 +58,19 @@ export type TaskFactory = <T>(loop: EventLoop, fn: TaskFunction<T>, options: Tas
 
 /** Something `runUntilComplete` can wait for. */
 export type Awaitable<T> = Future<T> | PromiseLike<T> | TaskFunction<T>;
+
+/**
+ * Something the loop owns that holds a Node handle (a transport, a server):
+ * registered while open so `close()` can release it and name it in debug mode.
+ */
+export interface LoopResource {
+  /** Stops its Node handles from keeping the process alive (the loop closed). */
+  _releaseOnLoopClose(): void;
+  /** What it is, for the warning: 'transport' or 'server'. */
+  readonly _resourceKind: string;
+  /** asyncio's repr, used in the "unclosed ..." warning. */
+  toString(): string;
+}
 
 /** Options for {@link EventLoop}. */
 export interface EventLoopOptions {
@@ -120,8 +133,22 @@ export class EventLoop {
   private readonly _asyncgens = new Set<AsyncGenerator<unknown, unknown, unknown>>();
   private _asyncgensShutdownCalled = false;
   private readonly _bridges = new Set<LoopBridge>();
+  /** @internal Exceptions of this loop's futures that nobody retrieved yet (reported at close). */
+  readonly _unretrieved = new Set<object>();
+  /** @internal Open transports and servers of this loop (see {@link LoopResource}). */
+  readonly _resources = new Set<LoopResource>();
 
   constructor(options: EventLoopOptions = {}) {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError(`new EventLoop(options): options must be an object such as { debug: true }, got ${describeValue(options)}`);
+    }
+    // Subclasses (TestLoop, ...) pass their own options through.
+    if (new.target === EventLoop) for (const key of Object.keys(options)) {
+      if (key !== 'debug') throw new TypeError(`new EventLoop(options): unknown option ${JSON.stringify(key)}; accepted: debug`);
+    }
+    if (options.debug !== undefined && typeof options.debug !== 'boolean') {
+      throw new TypeError(`new EventLoop(options): debug must be a boolean, got ${describeValue(options.debug)}`);
+    }
     this._debug = options.debug ?? envDebug();
   }
 
@@ -138,7 +165,7 @@ export class EventLoop {
    * Schedules `callback(...args)` to run in the next iteration. Callbacks run
    * in the order they were scheduled (FIFO).
    */
-  callSoon<A extends unknown[]>(callback: (...args: A) => void, ...args: A): Handle {
+  callSoon<A extends unknown[]>(callback: (this: void, ...args: A) => void, ...args: A): Handle {
     this._checkClosed();
     checkCallback(callback, 'callSoon');
     return this._callSoon(callback as unknown as LoopCallback, args.length === 0 ? undefined : args);
@@ -149,7 +176,7 @@ export class EventLoop {
    * I/O callbacks, promise continuations outside the loop): it wakes an idle
    * loop. Other threads use {@link EventLoop.createThreadsafeBridge}.
    */
-  callSoonThreadsafe<A extends unknown[]>(callback: (...args: A) => void, ...args: A): Handle {
+  callSoonThreadsafe<A extends unknown[]>(callback: (this: void, ...args: A) => void, ...args: A): Handle {
     this._checkClosed();
     checkCallback(callback, 'callSoonThreadsafe');
     return this._callSoon(callback as unknown as LoopCallback, args.length === 0 ? undefined : args);
@@ -159,7 +186,7 @@ export class EventLoop {
    * Schedules `callback(...args)` after `delay` seconds. Negative delays are
    * accepted and ordered by deadline; `Infinity` never fires.
    */
-  callLater<A extends unknown[]>(delay: number, callback: (...args: A) => void, ...args: A): TimerHandle {
+  callLater<A extends unknown[]>(delay: number, callback: (this: void, ...args: A) => void, ...args: A): TimerHandle {
     checkDelay(delay, 'callLater', 'delay');
     this._checkClosed();
     checkCallback(callback, 'callLater');
@@ -167,7 +194,7 @@ export class EventLoop {
   }
 
   /** Schedules `callback(...args)` at absolute loop time `when` (as `time()`). */
-  callAt<A extends unknown[]>(when: number, callback: (...args: A) => void, ...args: A): TimerHandle {
+  callAt<A extends unknown[]>(when: number, callback: (this: void, ...args: A) => void, ...args: A): TimerHandle {
     checkDelay(when, 'callAt', 'when');
     this._checkClosed();
     checkCallback(callback, 'callAt');
@@ -221,13 +248,19 @@ export class EventLoop {
 
   /**
    * Runs the loop until `awaitable` completes and returns its result (or throws
-   * its error). An async function is run as a task; a promise is wrapped.
+   * its error). Pass an async function (`runUntilComplete(main)`, the port of
+   * `run_until_complete(main())`): it runs as a task. A Future is awaited; a
+   * promise is wrapped, but it started before the loop ran, so code that needs
+   * the running loop before its first `await` fails: then the error says to
+   * pass the function instead.
    */
   async runUntilComplete<T>(awaitable: Awaitable<T>): Promise<T> {
     this._checkClosed();
     this._checkNotRunning();
     const newTask = !isFuture(awaitable);
-    const future = this._ensureFuture(awaitable);
+    const future = this._ensureFuture(
+      newTask && typeof awaitable !== 'function' ? explainStartedTooEarly(awaitable as PromiseLike<T>, 'runUntilComplete') : awaitable,
+    );
     if (newTask) future._logDestroyPending = false;
     const onDone = (): void => this.stop();
     future.addDoneCallback(onDone);
@@ -282,6 +315,15 @@ export class EventLoop {
     this._defaultExecutor = null;
     if (executor) void executor.shutdown(false).catch(noop);
     for (const hook of closeHooks) hook(this);
+    // asyncio's process exits with transports left open (they are closed when
+    // collected, with a ResourceWarning); here their Node handles would keep
+    // the process alive, so they are unref'd, and named in debug mode.
+    for (const resource of this._resources) {
+      if (this._debug) logger.warn(`unclosed ${resource._resourceKind} ${resource.toString()} when the loop closed; close it before loop.close()`);
+      resource._releaseOnLoopClose();
+    }
+    this._resources.clear();
+    reportUnretrievedAtClose(this);
   }
 
   /**
@@ -613,7 +655,7 @@ export class EventLoop {
         if (!future.done() && !this._closed) this._callSoon(() => future.done() || future.setResult(value), undefined);
       },
       (error: unknown) => {
-        if (!future.done() && !this._closed) this._callSoon(() => future.done() || future.setException(error), undefined);
+        if (!future.done() && !this._closed) this._callSoon(() => future.done() || future._setException(error), undefined);
       },
     );
     return future;
@@ -701,6 +743,8 @@ export class EventLoop {
       exception,
       handle,
     };
+    const hint = detachedMethodHint(exception, handle._callback);
+    if (hint !== null) context.hint = hint;
     if (handle._sourceTraceback !== undefined) context.sourceTraceback = handle._sourceTraceback;
     this.callExceptionHandler(context);
   }
@@ -802,6 +846,35 @@ export function onLoopClose(hook: (loop: EventLoop) => void): void {
 }
 
 installMissingMethodStubs(EventLoop.prototype);
+
+/**
+ * A hint when a callback failed because it is a method passed without its
+ * object (`callSoon(fut.setResult, 42)`, natural in asyncio, where methods are
+ * bound): JavaScript calls it with `this` undefined. Only looked at on failure.
+ */
+function detachedMethodHint(exception: unknown, callback: LoopCallback | null): string | null {
+  if (!(exception instanceof TypeError) || callback === null || !/^Cannot (read|set) properties of undefined/.test(exception.message)) return null;
+  const name = callback.name;
+  // Method definitions print as `name(...) {`; plain functions and arrows do not.
+  if (name === '' || !Function.prototype.toString.call(callback).startsWith(`${name}(`)) return null;
+  return `${name}() is a method passed without its object: JavaScript methods are not bound as Python's are. Pass a function that calls it, e.g. loop.callSoon(() => obj.${name}(...))`;
+}
+
+/**
+ * `promise` with its "no running event loop" failure explained: the literal
+ * port of `run_until_complete(main())` calls `main()` before the loop runs.
+ */
+function explainStartedTooEarly<T>(promise: PromiseLike<T>, method: string): PromiseLike<T> {
+  if (promise === null || typeof promise !== 'object' || typeof promise.then !== 'function') return promise;
+  return Promise.resolve(promise).catch((error: unknown) => {
+    if (!isNoRunningLoopError(error)) throw error;
+    throw new RuntimeError(
+      `${method}() got a promise that failed with "no running event loop": the async function was called before the loop ran. ` +
+        `Pass the function itself: ${method}(main), not ${method}(main())`,
+      { cause: error },
+    );
+  });
+}
 
 function checkCallback(callback: unknown, method: string): void {
   if (typeof callback !== 'function') {

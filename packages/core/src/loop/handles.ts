@@ -28,6 +28,7 @@ export class Handle {
   }
 
   /** Cancels the callback. A cancelled handle never runs; cancelling twice is harmless. */
+  cancel(this: object): void;
   cancel(): void {
     if (!this._cancelled) {
       this._cancelled = true;
@@ -38,6 +39,7 @@ export class Handle {
   }
 
   /** Whether `cancel()` was called. */
+  cancelled(this: object): boolean;
   cancelled(): boolean {
     return this._cancelled;
   }
@@ -89,10 +91,12 @@ export class TimerHandle extends Handle {
   }
 
   /** The absolute loop time (as `loop.time()`) at which the callback is due. */
+  when(this: object): number;
   when(): number {
     return this._when;
   }
 
+  override cancel(this: object): void;
   override cancel(): void {
     if (!this._cancelled) {
       super.cancel();

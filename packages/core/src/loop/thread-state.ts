@@ -18,8 +18,19 @@ const state: ThreadState = (holder[STATE_KEY] ??= { runningLoop: null });
  */
 export function getRunningLoop(): EventLoop {
   const loop = state.runningLoop;
-  if (loop === null) throw new RuntimeError('no running event loop');
+  if (loop === null) {
+    const error = new RuntimeError('no running event loop');
+    Object.defineProperty(error, NO_RUNNING_LOOP, { value: true });
+    throw error;
+  }
   return loop;
+}
+
+const NO_RUNNING_LOOP = Symbol('no running event loop');
+
+/** Whether `error` is the one `getRunningLoop()` throws when no loop runs. */
+export function isNoRunningLoopError(error: unknown): boolean {
+  return error instanceof RuntimeError && (error as unknown as Record<symbol, unknown>)[NO_RUNNING_LOOP] === true;
 }
 
 /** The running loop of this thread, or null (asyncio's `_get_running_loop()`). */

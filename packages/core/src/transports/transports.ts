@@ -6,7 +6,7 @@ export type BytesLike = Uint8Array | DataView | ArrayBuffer;
 /** What every transport can do (asyncio.BaseTransport). */
 export interface BaseTransport {
   /** Closes the transport: buffered data is flushed first; the protocol's `connectionLost(null)` follows once. */
-  close(): void;
+  close(this: object): void;
   /** Whether the transport is closing or closed. */
   isClosing(): boolean;
   /**
@@ -14,7 +14,7 @@ export interface BaseTransport {
    * `'socket'`, `'sslcontext'`, `'peercert'`, `'cipher'`, `'compression'`,
    * `'ssl_object'`, `'pipe'`, `'subprocess'`. Returns `defaultValue` if unknown.
    */
-  getExtraInfo<V = unknown>(name: string, defaultValue?: V): unknown;
+  getExtraInfo<V = unknown>(name: string, defaultValue?: V): V | undefined;
   /** Switches the protocol: data arriving later goes to the new one. */
   setProtocol(protocol: BaseProtocolLike<never>): void;
   /** The current protocol. */
@@ -26,9 +26,9 @@ export interface ReadTransport extends BaseTransport {
   /** Whether it is receiving (not paused). */
   isReading(): boolean;
   /** Stops delivering data until `resumeReading()`; harmless if already paused or closing. */
-  pauseReading(): void;
+  pauseReading(this: object): void;
   /** Delivers data again. */
-  resumeReading(): void;
+  resumeReading(this: object): void;
 }
 
 /** A transport that sends, with write-buffer flow control (asyncio.WriteTransport). */
@@ -47,15 +47,15 @@ export interface WriteTransport extends BaseTransport {
    * and uvloop, the transport keeps a reference to `data` (no copy) until it is
    * sent: do not modify the buffer after passing it.
    */
-  write(data: BytesLike): void;
+  write(this: object, data: BytesLike): void;
   /** Writes each item in order. */
-  writelines(list: Iterable<BytesLike>): void;
+  writelines(this: object, list: Iterable<BytesLike>): void;
   /** Half-closes: sends EOF after the buffered data. Writing afterwards throws. */
-  writeEof(): void;
+  writeEof(this: object): void;
   /** Whether `writeEof()` is supported. */
   canWriteEof(): boolean;
   /** Closes at once, dropping buffered data; `connectionLost(null)` follows once. */
-  abort(): void;
+  abort(this: object): void;
 }
 
 /** A bidirectional stream transport (asyncio.Transport). */
@@ -64,9 +64,9 @@ export interface Transport extends ReadTransport, WriteTransport {}
 /** A datagram transport (asyncio.DatagramTransport). */
 export interface DatagramTransport extends BaseTransport {
   /** Sends one datagram to `addr` (or the connected peer when omitted). */
-  sendto(data: BytesLike, addr?: DatagramAddress): void;
+  sendto(this: object, data: BytesLike, addr?: DatagramAddress): void;
   /** Closes at once, dropping queued datagrams. */
-  abort(): void;
+  abort(this: object): void;
   /** Bytes queued and not yet sent. */
   getWriteBufferSize(): number;
 }
@@ -80,11 +80,11 @@ export interface SubprocessTransport extends BaseTransport {
   /** The transport of the child's stdin (0), stdout (1) or stderr (2), or null if that pipe was not requested. */
   getPipeTransport(fd: 0 | 1 | 2): ReadTransport | WriteTransport | null;
   /** Sends `signal` (name or number) to the child. */
-  sendSignal(signal: NodeJS.Signals | number): void;
+  sendSignal(this: object, signal: NodeJS.Signals | number): void;
   /** Sends SIGTERM. */
-  terminate(): void;
+  terminate(this: object): void;
   /** Sends SIGKILL. */
-  kill(): void;
+  kill(this: object): void;
 }
 
 /**

@@ -206,7 +206,8 @@ export abstract class DatagramTransportBase implements DatagramTransport {
    * addresses; peername is null unless the socket is connected) and
    * `'socket'`. Anything else gives `defaultValue`.
    */
-  getExtraInfo<V = unknown>(name: string, defaultValue?: V): unknown {
+  getExtraInfo<V = unknown>(name: string, defaultValue?: V): V | undefined;
+  getExtraInfo(name: string, defaultValue?: unknown): unknown {
     return Object.prototype.hasOwnProperty.call(this.extra, name) ? this.extra[name] : defaultValue;
   }
 

@@ -258,6 +258,7 @@ export abstract class StreamTransportBase {
       }
     }
     this._server?._attach(this as unknown as BaseTransport);
+    this._loop._resources.add(this);
     this._loop._callSoon(callConnectionMade as (...args: unknown[]) => void, [this]);
   }
 
@@ -281,7 +282,8 @@ export abstract class StreamTransportBase {
   }
 
   /** The extra info `name` (asyncio's key names), or `defaultValue` when the transport has none. */
-  getExtraInfo<V = unknown>(name: string, defaultValue?: V): unknown {
+  getExtraInfo<V = unknown>(name: string, defaultValue?: V): V | undefined;
+  getExtraInfo(name: string, defaultValue?: unknown): unknown {
     const extra = this._extra;
     if (extra !== null && Object.prototype.hasOwnProperty.call(extra, name)) return extra[name];
     const value = this._computeExtra(name);
@@ -334,7 +336,8 @@ export abstract class StreamTransportBase {
     } catch (error) {
       this._loop.callExceptionHandler({ message: 'protocol.connectionLost() call failed', exception: error, transport: this, protocol });
     } finally {
-        this._stream.destroy();
+      this._stream.destroy();
+      this._loop._resources.delete(this);
       const server = this._server;
       this._server = null;
       server?._detach(this as unknown as BaseTransport);
@@ -702,6 +705,16 @@ export abstract class StreamTransportBase {
   /** @internal abort(). */
   _abort(): void {
     this._forceClose(null);
+  }
+
+  /** @internal */
+  get _resourceKind(): string {
+    return 'transport';
+  }
+
+  /** @internal The loop closed with this transport open: its stream must not keep the process alive. */
+  _releaseOnLoopClose(): void {
+    (this._stream as { unref?: () => void }).unref?.();
   }
 
   /** @internal Pending chunks (for tests and debugging). */

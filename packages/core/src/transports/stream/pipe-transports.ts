@@ -48,16 +48,19 @@ export class ReadPipeTransport extends StreamTransportBase implements ReadTransp
   }
 
   /** Stops delivering data until `resumeReading()`. */
+  pauseReading(this: object): void;
   pauseReading(): void {
     this._pauseReading();
   }
 
   /** Delivers data again. */
+  resumeReading(this: object): void;
   resumeReading(): void {
     this._resumeReading();
   }
 
   /** Stops reading and closes the pipe; `connectionLost(null)` follows once. */
+  close(this: object): void;
   close(): void {
     this._closePipeReader();
   }
@@ -104,16 +107,19 @@ export class WritePipeTransport extends StreamTransportBase implements WriteTran
   }
 
   /** Queues `data` (not copied: do not change it until it has been flushed). Zero bytes: no-op. After close or loss: dropped (a warning after 5). */
+  write(this: object, data: BytesLike): void;
   write(data: BytesLike): void {
     this._write(data);
   }
 
   /** Writes each item in order, in one batch. */
+  writelines(this: object, list: Iterable<BytesLike>): void;
   writelines(list: Iterable<BytesLike>): void {
     this._writelines(list);
   }
 
   /** Flushes, then closes the pipe (the reader sees EOF); `connectionLost(null)` follows. */
+  writeEof(this: object): void;
   writeEof(): void {
     this._writeEof();
   }
@@ -124,11 +130,13 @@ export class WritePipeTransport extends StreamTransportBase implements WriteTran
   }
 
   /** Same as `writeEof()`. */
+  close(this: object): void;
   close(): void {
     this._closePipeWriter();
   }
 
   /** Closes at once, dropping buffered data; `connectionLost(null)` follows once. */
+  abort(this: object): void;
   abort(): void {
     this._abort();
   }

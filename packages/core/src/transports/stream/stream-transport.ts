@@ -378,11 +378,13 @@ export class StreamTransport extends StreamTransportBase implements Transport {
   }
 
   /** Stops delivering data until `resumeReading()`; no data reaches the protocol meanwhile. */
+  pauseReading(this: object): void;
   pauseReading(): void {
     this._pauseReading();
   }
 
   /** Delivers data again, starting with anything held back. */
+  resumeReading(this: object): void;
   resumeReading(): void {
     this._resumeReading();
   }
@@ -403,16 +405,19 @@ export class StreamTransport extends StreamTransportBase implements Transport {
   }
 
   /** Queues `data` (not copied: do not change it until it has been flushed). Zero bytes: no-op. After `writeEof()`: RuntimeError. After the connection is lost: dropped (a warning after 5). */
+  write(this: object, data: BytesLike): void;
   write(data: BytesLike): void {
     this._write(data);
   }
 
   /** Writes each item in order, in one batch. */
+  writelines(this: object, list: Iterable<BytesLike>): void;
   writelines(list: Iterable<BytesLike>): void {
     this._writelines(list);
   }
 
   /** Half-closes: sends EOF (shutdown) after the buffered data. */
+  writeEof(this: object): void;
   writeEof(): void {
     this._writeEof();
   }
@@ -423,11 +428,13 @@ export class StreamTransport extends StreamTransportBase implements Transport {
   }
 
   /** Stops reading, flushes the buffer, then `connectionLost(null)`. */
+  close(this: object): void;
   close(): void {
     this._closeSocket();
   }
 
   /** Closes at once, dropping buffered data; `connectionLost(null)` follows once. */
+  abort(this: object): void;
   abort(): void {
     this._abort();
   }
