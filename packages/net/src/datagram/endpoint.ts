@@ -216,10 +216,14 @@ function remoteOf(socket: dgram.Socket, ipv6: boolean): DatagramAddress | null {
   }
 }
 
-/** Which UDP path endpoints take when the native part loads (see {@link _setUdpPath}). */
-let udpPath: 'native' | 'dgram' = 'dgram';
+/**
+ * Which UDP path endpoints take when the native part loads: native sockets,
+ * measured cheaper per datagram than `dgram` (recvmmsg batches, no request
+ * objects; see BENCHMARKS.md), unless tests choose otherwise.
+ */
+let udpPath: 'native' | 'dgram' = 'native';
 
-/** @internal Tests run UDP over both paths: `'native'` makes new UDP endpoints use native sockets when the native part loads. */
+/** @internal Tests run UDP over every path: `'dgram'` makes new UDP endpoints use Node's dgram even when the native part loads. */
 export function _setUdpPath(path: 'native' | 'dgram'): void {
   udpPath = path;
 }
