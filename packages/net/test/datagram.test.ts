@@ -516,6 +516,7 @@ describe.each(PATHS.filter((p) => p.kind !== 'native' || nativeSocketsAvailable(
     it(`exchanges ${pythonDatagrams} datagrams with a Python echo peer, none lost at a windowed rate on loopback`, { timeout: 300_000 }, async () => {
       const child = spawn(PYTHON, [UDP_PEER, 'echo', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'inherit'] });
       onCleanup(() => child.kill('SIGKILL'));
+      const childClosed = new Promise((resolve) => child.once('close', resolve));
       const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
       const port = Number((await lines.next()).value);
       expect(port).toBeGreaterThan(0);
@@ -580,7 +581,7 @@ describe.each(PATHS.filter((p) => p.kind !== 'native' || nativeSocketsAvailable(
       expect(received).toBe(total);
       expect(report.received).toBe(total);
       expect(report.bytes).toBe(total * 64);
-    await childClosed; // its pipes are gone before the next test counts fds
+      await childClosed; // its pipes are gone before the next test counts fds
     });
   });
 });
