@@ -295,15 +295,18 @@ function extraOf(socket: dgram.Socket, ipv6: boolean): Record<string, unknown> {
 /**
  * asyncio's `loop.create_datagram_endpoint(protocol_factory, ...)`: a UDP
  * endpoint (IPv4 or IPv6) bound to `localAddr` and/or connected to
- * `remoteAddr`, or over an existing socket (`sock`); resolves to
+ * `remoteAddr`, an AF_UNIX datagram endpoint (`family: AF_UNIX`, paths), or
+ * an endpoint over an existing socket (`sock`); resolves to
  * `[transport, protocol]` once `connectionMade` ran.
  *
  * Host names resolve through `loop.getaddrinfo` (numeric hosts skip it); each
  * (family, proto) for which every given address resolved is tried in order
  * and the first error is raised if none works. Without an address, `family`
- * is required. Errors: TypeError/RangeError naming the option for bad
- * arguments (synchronously), the socket's system error (`EADDRINUSE`, ...)
- * from the task. AF_UNIX needs the native socket part.
+ * is required. UDP runs over a native socket when @aioloop/native-sockets
+ * loads, else over Node's `dgram`; AF_UNIX needs the native part (a
+ * `NativeSocketsUnavailableError` otherwise). Errors: TypeError/RangeError
+ * naming the option for bad arguments (thrown by the call), the socket's
+ * system error (`EADDRINUSE`, `ENOENT`, ...) from the task.
  */
 export function createDatagramEndpoint<P extends DatagramProtocolLike>(
   loop: EventLoop,
