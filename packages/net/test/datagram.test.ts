@@ -112,10 +112,10 @@ async function closedPort(): Promise<number> {
 
 /** Which way the UDP transport moves datagrams: every test below runs over both. */
 const NATIVE = nativeSocketsAvailable();
-/** The default UDP path (native sockets when they load) exchanges 100,000 datagrams with Python; the others 20,000. */
+/** The default UDP path (native sockets when they load) exchanges 100,000 datagrams with Python; the others 10,000. */
 const PATHS = [
-  { name: 'dgram, direct libuv handle', kind: 'direct', pythonDatagrams: NATIVE ? 20_000 : 100_000 },
-  { name: 'dgram, public API', kind: 'public', pythonDatagrams: 20_000 },
+  { name: 'dgram, direct libuv handle', kind: 'direct', pythonDatagrams: NATIVE ? 10_000 : 100_000 },
+  { name: 'dgram, public API', kind: 'public', pythonDatagrams: 10_000 },
   { name: 'native sockets', kind: 'native', pythonDatagrams: 100_000 },
 ] as const;
 
