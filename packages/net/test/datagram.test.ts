@@ -716,6 +716,18 @@ describe.runIf(NATIVE)('Unix datagram endpoints and native sockets', () => {
     expect(openFds()).toBeLessThanOrEqual(before);
   });
 
+  it('closing the loop with native endpoints still open releases their sockets', async () => {
+    const loop = newLoop();
+    const before = openFds();
+    await loop.runUntilComplete(async () => {
+      await loop.createDatagramEndpoint(() => new Recorder(loop), { localAddr: ['127.0.0.1', 0] });
+      await loop.createDatagramEndpoint(() => new Recorder(loop), { family: AF_UNIX, localAddr: join(tempDir(), 'open.sock') });
+    });
+    expect(openFds()).toBe(before + 2);
+    loop.close();
+    expect(openFds()).toBeLessThanOrEqual(before);
+  });
+
   it('reusePort on this Node: two endpoints bind one UDP port and both receive', async () => {
     const loop = newLoop();
     await loop.runUntilComplete(async () => {

@@ -7,6 +7,7 @@
  */
 import type { NativeAddress, NativeBinding, NativePoll } from '@aioloop/native-sockets';
 import type { DatagramAddress, DatagramProtocolLike, EventLoop } from '@aioloop/core';
+import { onLoopClose } from '@aioloop/core/internal';
 import { AF_UNIX } from '../dns.js';
 import { systemError } from '../native/errors.js';
 import { checkAddress, EAGAIN, type Socket } from '../native/socket.js';
@@ -38,6 +39,15 @@ const meta = new Int32Array(BATCH * 2);
 const addrs = new Uint8Array(BATCH * SOCKADDR_SLOT);
 
 const kTransport = Symbol('@aioloop/net.nativeDatagramTransport');
+
+/** The open native endpoints of each loop: a loop that closes releases their polls and sockets. */
+const openByLoop = new WeakMap<EventLoop, Set<NativeDatagramTransport>>();
+onLoopClose((loop) => {
+  const open = openByLoop.get(loop);
+  if (open === undefined) return;
+  openByLoop.delete(loop);
+  for (const transport of open) transport._releaseOnLoopClose();
+});
 type PollWithTransport = NativePoll & { [kTransport]?: NativeDatagramTransport };
 
 function onPoll(this: PollWithTransport, status: number, events: number): void {
@@ -69,6 +79,14 @@ export class NativeDatagramTransport extends DatagramTransportBase {
     this.fd = sock.fileno();
     this.b = sock._b;
     this.family = sock.family;
+    let open = openByLoop.get(loop);
+    if (open === undefined) openByLoop.set(loop, (open = new Set()));
+    open.add(this);
+  }
+
+  /** @internal The loop closed with this endpoint open: nothing can run on it any more, so the socket is released. */
+  _releaseOnLoopClose(): void {
+    this._closeSocket();
   }
 
   protected _checkSendAddress(addr: unknown): void {
@@ -101,6 +119,7 @@ export class NativeDatagramTransport extends DatagramTransportBase {
   protected _closeSocket(): void {
     if (this.socketClosed) return;
     this.socketClosed = true;
+    openByLoop.get(this._loop)?.delete(this);
     this.queue = [];
     this.queueHead = 0;
     const poll = this.poll;
