@@ -3,11 +3,12 @@
  * UDP on 127.0.0.1 and ::1, asyncio's argument rules, ICMP errors, flow
  * control, a Python asyncio peer, and no fd left open.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +16,7 @@ import { DatagramProtocol, wrapFuture, type DatagramAddress, type DatagramTransp
 import type { NativeBinding } from '@aioloop/native-sockets';
 import { AF_INET, AF_INET6, AF_UNIX, nativeSocketsAvailable, Socket, socketpair, SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET, SO_RCVBUF, type DatagramTransportBase } from '../src/index.js';
 import { _setUdpPath } from '../src/datagram/endpoint.js';
+import { reusePortSupported } from '../src/server.js';
 import { NativeDatagramTransport } from '../src/datagram/native-transport.js';
 import { _setDirectUdp, type DgramTransport } from '../src/datagram/dgram-transport.js';
 import { newLoop, onCleanup, waitFor } from './support.js';
@@ -750,5 +752,21 @@ describe.runIf(NATIVE)('Unix datagram endpoints and native sockets', () => {
       b.close();
       await Promise.all([pa.lost, pb.lost].map((f) => wrapFuture(f, loop)));
     });
+  });
+});
+
+describe('datagram endpoints without @aioloop/native-sockets', () => {
+  it('UDP falls back to dgram; AF_UNIX and reusePort on Node < 22.12 name the missing package', () => {
+    const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+    const tsx = createRequire(import.meta.url).resolve('tsx');
+    const out = execFileSync(process.execPath, ['--require', fixture('hide-native.cjs'), '--import', tsx, fixture('datagram-native-absent.ts')], { encoding: 'utf8', timeout: 60_000 });
+    const result = JSON.parse(out.trim().split('\n').at(-1) as string) as Record<string, { name: string; code: string; message: string } | string | boolean | null>;
+    expect(result.available).toBe(false);
+    expect(result.udp).toBe('udp works');
+    expect(result.transport).toBe('DgramTransport');
+    expect(result.unix).toMatchObject({ name: 'NativeSocketsUnavailableError', code: 'ERR_AIOLOOP_NATIVE_SOCKETS' });
+    expect((result.unix as { message: string }).message).toMatch(/^createDatagramEndpoint\(\{ family: AF_UNIX \}\) needs the native package @aioloop\/native-sockets, which could not be loaded/);
+    if (reusePortSupported()) expect(result.reusePort).toBeNull();
+    else expect((result.reusePort as { message: string }).message).toMatch(/reusePort needs the native socket part of @aioloop\/net \(@aioloop\/native-sockets\) or Node 22.12 or newer/);
   });
 });
