@@ -3,7 +3,7 @@
 // datagrams between them on 127.0.0.1 (each echoes what it receives): the
 // whole per-datagram cost of one implementation, receive and send, without
 // waiting for another process to be scheduled.
-// Usage: node bench/udp/inproc.mjs dgram|aioloop <size> <warmupSeconds> <seconds> <window>
+// Usage: node bench/udp/inproc.mjs dgram|aioloop|aioloop-dgram <size> <warmupSeconds> <seconds> <window>
 // Prints { rate, cpuPerDatagram } (datagrams received per second by both ends,
 // process CPU per datagram in µs).
 import dgram from 'node:dgram';
@@ -32,9 +32,15 @@ async function runDgram() {
   };
 }
 
-async function runAioloop() {
+async function runAioloop(overDgram) {
   const { EventLoop, DatagramProtocol } = await import(new URL('../../packages/core/dist/index.js', import.meta.url).href);
-  await import(new URL('../../packages/net/dist/index.js', import.meta.url).href);
+  const net = await import(new URL('../../packages/net/dist/index.js', import.meta.url).href);
+  const options = async () => {
+    if (!overDgram) return { localAddr: [HOST, 0] };
+    const sock = dgram.createSocket('udp4');
+    await new Promise((resolve) => sock.bind(0, HOST, resolve));
+    return { sock };
+  };
   class Echo extends DatagramProtocol {
     connectionMade(transport) {
       this.transport = transport;
@@ -46,9 +52,13 @@ async function runAioloop() {
   }
   const loop = new EventLoop({ debug: false });
   const creating = loop.createTask(async () => {
-    const [a] = await loop.createDatagramEndpoint(() => new Echo(), { localAddr: [HOST, 0] });
-    const [b] = await loop.createDatagramEndpoint(() => new Echo(), { localAddr: [HOST, 0] });
-    for (const t of [a, b]) t.getExtraInfo('socket').setRecvBufferSize(1 << 20);
+    const [a] = await loop.createDatagramEndpoint(() => new Echo(), await options());
+    const [b] = await loop.createDatagramEndpoint(() => new Echo(), await options());
+    for (const t of [a, b]) {
+      const sock = t.getExtraInfo('socket');
+      if (sock instanceof net.Socket) sock.setsockopt(net.SOL_SOCKET, net.SO_RCVBUF, 1 << 20);
+      else sock.setRecvBufferSize(1 << 20);
+    }
     const payload = Buffer.alloc(size, 1);
     for (let i = 0; i < window; i++) a.sendto(payload, b.getExtraInfo('sockname'));
     return [a, b];
@@ -62,7 +72,7 @@ async function runAioloop() {
   };
 }
 
-const stop = kind === 'dgram' ? await runDgram() : await runAioloop();
+const stop = kind === 'dgram' ? await runDgram() : await runAioloop(kind === 'aioloop-dgram');
 await new Promise((resolve) => setTimeout(resolve, warmup * 1000));
 const startCount = received;
 const startCpu = process.cpuUsage();

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // One UDP echo server, measured alone in its own process (started by run.mjs).
-// Usage: node bench/udp/server.mjs dgram|aioloop
+// Usage: node bench/udp/server.mjs dgram|aioloop|aioloop-dgram
+// (aioloop: the endpoint createDatagramEndpoint makes by default, over native
+// sockets when @aioloop/native-sockets loads; aioloop-dgram: the same over a
+// Node dgram socket, given as sock=)
 // Prints its port on stdout; answers IPC messages:
 //   'cpu'   -> { cpuMicros, userMicros, echoed } so far
 //   'stop'  -> exits
@@ -27,9 +30,9 @@ async function startDgram() {
 }
 
 // asyncio's datagram echo: datagramReceived(data, addr) -> transport.sendto(data, addr).
-async function startAioloop() {
+async function startAioloop(overDgram) {
   const core = await import(distUrl('core'));
-  await import(distUrl('net'));
+  const net = await import(distUrl('net'));
   const { EventLoop, DatagramProtocol } = core;
   class Echo extends DatagramProtocol {
     connectionMade(transport) {
@@ -41,13 +44,19 @@ async function startAioloop() {
     }
   }
   const loop = new EventLoop({ debug: false });
-  const creating = loop.createDatagramEndpoint(() => new Echo(), { localAddr: [HOST, 0] });
+  let options = { localAddr: [HOST, 0] };
+  if (overDgram) {
+    const sock = dgram.createSocket('udp4');
+    await new Promise((resolve) => sock.bind(0, HOST, resolve));
+    options = { sock };
+  }
+  const creating = loop.createDatagramEndpoint(() => new Echo(), options);
   void loop.runForever();
   const [transport] = await creating;
   return transport.getExtraInfo('sockname')[1];
 }
 
-const port = kind === 'dgram' ? await startDgram() : kind === 'aioloop' ? await startAioloop() : null;
+const port = kind === 'dgram' ? await startDgram() : kind === 'aioloop' || kind === 'aioloop-dgram' ? await startAioloop(kind === 'aioloop-dgram') : null;
 if (port === null) throw new Error(`unknown server kind ${kind}`);
 process.stdout.write(`${port}\n`);
 process.on('message', (message) => {

@@ -70,3 +70,4 @@ export {
 } from './datagram/endpoint.js';
 export { DatagramTransportBase } from './datagram/transport-base.js';
 export { DgramTransport } from './datagram/dgram-transport.js';
+export { NativeDatagramTransport } from './datagram/native-transport.js';

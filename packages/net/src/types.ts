@@ -111,10 +111,10 @@ declare module '@aioloop/core' {
 
     // ---- datagram endpoints ----
     /**
-     * asyncio's `loop.create_datagram_endpoint()`: a UDP (IPv4/IPv6) endpoint
-     * bound to `localAddr` and/or connected to `remoteAddr` (or over `sock`),
-     * resolving to `[transport, protocol]` after `connectionMade` (see
-     * {@link createDatagramEndpoint} in @aioloop/net).
+     * asyncio's `loop.create_datagram_endpoint()`: a UDP (IPv4/IPv6) or AF_UNIX
+     * datagram endpoint bound to `localAddr` and/or connected to `remoteAddr`
+     * (or over `sock`), resolving to `[transport, protocol]` after
+     * `connectionMade` (see {@link createDatagramEndpoint} in @aioloop/net).
      */
     createDatagramEndpoint<P extends DatagramProtocolLike>(
       protocolFactory: ProtocolFactory<P>,

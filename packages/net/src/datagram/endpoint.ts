@@ -5,14 +5,18 @@
  * the transport.
  */
 import dgram from 'node:dgram';
+import fs from 'node:fs';
 import net from 'node:net';
-import { wrapFuture, type DatagramAddress, type DatagramProtocolLike, type EventLoop, type Task } from '@aioloop/core';
+import { wrapFuture, type DatagramAddress, type DatagramProtocolLike, type EventLoop, type Future, type Task } from '@aioloop/core';
 import { AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC, describeArg, IPPROTO_UDP, SOCK_DGRAM, type AddrInfo, type PortLike, type SockAddr } from '../dns.js';
 import type { ProtocolFactory } from '../pipes.js';
+import { nativeBinding, nativeSocketsAvailable } from '../native/binding.js';
+import { isSocket, SO_BROADCAST, SO_REUSEPORT, Socket, SOL_SOCKET } from '../native/socket.js';
 import { reusePortSupported } from '../server.js';
 import { checkFactory } from '../socket-transport.js';
 import { showAddress } from './address.js';
 import { DgramTransport } from './dgram-transport.js';
+import { NativeDatagramTransport } from './native-transport.js';
 import type { DatagramTransportBase } from './transport-base.js';
 
 /** A local or remote address: `[host, port]` for UDP, a path string for AF_UNIX. */
@@ -30,12 +34,17 @@ export interface CreateDatagramEndpointOptions {
   proto?: number;
   /** getaddrinfo flags (AI_*). */
   flags?: number;
-  /** SO_REUSEPORT: several endpoints bind the same address and port (the kernel spreads datagrams). Needs Node 22.12+ for UDP over `dgram`. */
+  /** SO_REUSEPORT: several endpoints bind the same address and port (the kernel spreads datagrams). Needs the native socket part, or Node 22.12+. */
   reusePort?: boolean | null;
   /** SO_BROADCAST: may send to broadcast addresses; `remoteAddr` is then the default destination, not connected. */
   allowBroadcast?: boolean | null;
-  /** An existing `dgram.Socket` (bound or not, maybe connected) instead of the options above, which must then be absent. */
-  sock?: dgram.Socket | null;
+  /**
+   * An existing datagram socket instead of the options above, which must then
+   * be absent: a native {@link Socket} (SOCK_DGRAM, any family; made
+   * non-blocking) or a `dgram.Socket` (bound or not, maybe connected). The
+   * transport owns it from then on and closes it.
+   */
+  sock?: Socket | dgram.Socket | null;
 }
 
 const OPTION_KEYS = new Set(['localAddr', 'remoteAddr', 'family', 'proto', 'flags', 'reusePort', 'allowBroadcast', 'sock']);
@@ -43,15 +52,6 @@ const METHOD = 'createDatagramEndpoint';
 
 function fail(message: string): never {
   throw new TypeError(`${METHOD}(): ${message}`);
-}
-
-/** The error every Unix-datagram call gives while the native socket part is absent. */
-export function nativeMissingError(what: string): Error {
-  const error = new Error(
-    `${METHOD}(): ${what} needs the native socket part of @aioloop/net, which is not installed or did not load (Node has no Unix datagram sockets of its own)`,
-  );
-  (error as NodeJS.ErrnoException).code = 'ERR_AIOLOOP_NATIVE_MISSING';
-  return error;
 }
 
 interface CheckedOptions {
@@ -62,7 +62,7 @@ interface CheckedOptions {
   flags: number;
   reusePort: boolean;
   allowBroadcast: boolean;
-  sock: dgram.Socket | null;
+  sock: Socket | dgram.Socket | null;
 }
 
 function checkInt(value: unknown, name: string, accepted: string): number {
@@ -96,7 +96,11 @@ function checkOptions(options: unknown): CheckedOptions {
   if (proto !== 0 && proto !== IPPROTO_UDP) throw new RangeError(`${METHOD}(): proto must be 0 or IPPROTO_UDP (17), got ${proto}`);
   const flags = checkInt(o.flags, 'flags', 'a bitwise OR of AI_* flags');
   const sock = o.sock ?? null;
-  if (sock !== null && !(sock instanceof dgram.Socket)) fail(`sock must be a dgram.Socket (a datagram socket), got ${describeArg(sock)}`);
+  if (sock !== null && !(sock instanceof dgram.Socket) && !isSocket(sock)) fail(`sock must be a datagram socket (a Socket of type SOCK_DGRAM or a dgram.Socket), got ${describeArg(sock)}`);
+  if (sock !== null && isSocket(sock)) {
+    if (sock.fileno() < 0) fail('sock is closed');
+    if (sock.type !== SOCK_DGRAM) fail(`a datagram socket (SOCK_DGRAM) was expected, got ${sock.toString()}`);
+  }
   return {
     localAddr: o.localAddr ?? null,
     remoteAddr: o.remoteAddr ?? null,
@@ -212,6 +216,55 @@ function remoteOf(socket: dgram.Socket, ipv6: boolean): DatagramAddress | null {
   }
 }
 
+/**
+ * Which UDP path endpoints take when the native part loads: native sockets,
+ * measured cheaper per datagram than `dgram` (recvmmsg batches, no request
+ * objects; see BENCHMARKS.md), unless tests choose otherwise.
+ */
+let udpPath: 'native' | 'dgram' = 'native';
+
+/** @internal Tests run UDP over every path: `'dgram'` makes new UDP endpoints use Node's dgram even when the native part loads. */
+export function _setUdpPath(path: 'native' | 'dgram'): void {
+  udpPath = path;
+}
+
+/** Opens, binds and connects one native datagram socket as asyncio's loop body does; closes it on failure. */
+function openNative(family: number, proto: number, local: SockAddr | string | null, remote: SockAddr | string | null, o: CheckedOptions): Socket {
+  const sock = new Socket(family, SOCK_DGRAM, family === AF_UNIX ? 0 : proto);
+  try {
+    if (o.reusePort) sock.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1);
+    if (o.allowBroadcast) sock.setsockopt(SOL_SOCKET, SO_BROADCAST, 1);
+    sock.setblocking(false);
+    if (local !== null) sock.bind(local);
+    // A datagram connect only records the peer: it never waits.
+    if (remote !== null && !o.allowBroadcast) sock.connect(remote);
+    return sock;
+  } catch (error) {
+    sock.close();
+    throw error;
+  }
+}
+
+/** asyncio removes a stale socket file before binding an AF_UNIX datagram socket to its path. */
+function removeStaleSocket(path: string): void {
+  if (path.startsWith('\0')) return;
+  try {
+    if (fs.statSync(path).isSocket()) fs.unlinkSync(path);
+  } catch {
+    // missing, or not ours to check: bind() reports what matters
+  }
+}
+
+function nativeExtra(sock: Socket): Record<string, unknown> {
+  let peername: unknown = null;
+  try {
+    peername = sock.getpeername();
+  } catch {
+    // not connected
+  }
+  return { sockname: sock.getsockname(), peername, socket: sock };
+}
+
 /** Opens, binds and connects one UDP socket as asyncio's loop body does; closes it on failure. */
 async function openUdp(loop: EventLoop, family: number, local: SockAddr | null, remote: SockAddr | null, o: CheckedOptions): Promise<dgram.Socket> {
   const options: dgram.SocketOptions & { reusePort?: boolean } = { type: family === AF_INET6 ? 'udp6' : 'udp4' };
@@ -242,15 +295,18 @@ function extraOf(socket: dgram.Socket, ipv6: boolean): Record<string, unknown> {
 /**
  * asyncio's `loop.create_datagram_endpoint(protocol_factory, ...)`: a UDP
  * endpoint (IPv4 or IPv6) bound to `localAddr` and/or connected to
- * `remoteAddr`, or over an existing socket (`sock`); resolves to
+ * `remoteAddr`, an AF_UNIX datagram endpoint (`family: AF_UNIX`, paths), or
+ * an endpoint over an existing socket (`sock`); resolves to
  * `[transport, protocol]` once `connectionMade` ran.
  *
  * Host names resolve through `loop.getaddrinfo` (numeric hosts skip it); each
  * (family, proto) for which every given address resolved is tried in order
  * and the first error is raised if none works. Without an address, `family`
- * is required. Errors: TypeError/RangeError naming the option for bad
- * arguments (synchronously), the socket's system error (`EADDRINUSE`, ...)
- * from the task. AF_UNIX needs the native socket part.
+ * is required. UDP runs over a native socket when @aioloop/native-sockets
+ * loads, else over Node's `dgram`; AF_UNIX needs the native part (a
+ * `NativeSocketsUnavailableError` otherwise). Errors: TypeError/RangeError
+ * naming the option for bad arguments (thrown by the call), the socket's
+ * system error (`EADDRINUSE`, `ENOENT`, ...) from the task.
  */
 export function createDatagramEndpoint<P extends DatagramProtocolLike>(
   loop: EventLoop,
@@ -270,21 +326,50 @@ export function createDatagramEndpoint<P extends DatagramProtocolLike>(
   }
   if (o.family === AF_UNIX) {
     for (const [name, addr] of [['localAddr', o.localAddr], ['remoteAddr', o.remoteAddr]] as const) {
-      if (addr !== null && typeof addr !== 'string') fail(`${name} must be a path string with family AF_UNIX, got ${showAddress(addr)}`);
+      if (addr !== null && (typeof addr !== 'string' || addr.length === 0)) fail(`${name} must be a path string with family AF_UNIX, got ${showAddress(addr)}`);
     }
-    throw nativeMissingError('a Unix datagram endpoint (family AF_UNIX)');
+    nativeBinding(`${METHOD}({ family: AF_UNIX })`);
+    return createUnixEndpoint(loop, protocolFactory, o);
+  }
+  if (o.sock !== null && isSocket(o.sock)) {
+    const sock = o.sock;
+    return loop.createTask(async () => {
+      sock.setblocking(false);
+      const extra = nativeExtra(sock);
+      return makeTransport(loop, protocolFactory, (protocol, waiter) => new NativeDatagramTransport(loop, sock, protocol, { address: extra.peername as DatagramAddress | null, extra, waiter }), () => sock.close());
+    }, { name: METHOD });
   }
   const local = o.sock !== null || o.localAddr === null ? null : checkIpAddress(o.localAddr, 'localAddr');
   const remote = o.sock !== null || o.remoteAddr === null ? null : checkIpAddress(o.remoteAddr, 'remoteAddr');
-  if (o.reusePort && !reusePortSupported()) {
-    throw new RangeError(`${METHOD}(): reusePort needs Node 22.12 or newer for UDP over dgram, or the native socket part; this is Node ${process.versions.node}`);
+  const native = o.sock === null && nativeSocketsAvailable() && (udpPath === 'native' || (o.reusePort && !reusePortSupported()));
+  if (o.reusePort && !native && !reusePortSupported()) {
+    throw new RangeError(`${METHOD}(): reusePort needs the native socket part of @aioloop/net (@aioloop/native-sockets) or Node 22.12 or newer; this is Node ${process.versions.node}`);
+  }
+  if (native) {
+    return loop.createTask(async () => {
+      const pairs = await addressPairs(loop, local, remote, o);
+      const errors: unknown[] = [];
+      for (const [family, localAddr, remoteAddr] of pairs) {
+        let sock: Socket;
+        try {
+          sock = openNative(family, o.proto, localAddr, remoteAddr, o);
+        } catch (error) {
+          if (!(error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string')) throw error;
+          errors.push(error);
+          continue;
+        }
+        const extra = nativeExtra(sock);
+        return makeTransport(loop, protocolFactory, (protocol, waiter) => new NativeDatagramTransport(loop, sock, protocol, { address: remoteAddr, extra, waiter }), () => sock.close());
+      }
+      throw errors[0];
+    }, { name: METHOD });
   }
 
   return loop.createTask(async () => {
     let socket: dgram.Socket;
     let peer: DatagramAddress | null = null;
     if (o.sock !== null) {
-      socket = o.sock;
+      socket = o.sock as dgram.Socket;
       if (!isBound(socket)) await once(loop, socket, 'listening', () => socket.bind({ port: 0, exclusive: true }));
     } else {
       const pairs = await addressPairs(loop, local, remote, o);
@@ -306,21 +391,47 @@ export function createDatagramEndpoint<P extends DatagramProtocolLike>(
     const ipv6 = socket.address().family === 'IPv6';
     const extra = extraOf(socket, ipv6);
     if (o.sock !== null) peer = extra.peername as DatagramAddress | null;
-    let protocol: P;
-    try {
-      protocol = protocolFactory();
-    } catch (error) {
-      socket.close();
-      throw error;
-    }
-    const waiter = loop.createFuture<void>();
-    const transport = new DgramTransport(loop, socket, protocol, { address: peer, extra, waiter }, ipv6);
-    try {
-      await waiter;
-    } catch (error) {
-      transport.close();
-      throw error;
-    }
-    return [transport, protocol] as [DatagramTransportBase, P];
+    return makeTransport(loop, protocolFactory, (protocol, waiter) => new DgramTransport(loop, socket, protocol, { address: peer, extra, waiter }, ipv6), () => socket.close());
+  }, { name: METHOD });
+}
+
+/**
+ * The common tail: build the protocol and the transport, wait for
+ * `connectionMade`, return `[transport, protocol]`; the socket is closed if
+ * the factory or `connectionMade` throws (or the task is cancelled).
+ */
+async function makeTransport<P extends DatagramProtocolLike>(
+  loop: EventLoop,
+  protocolFactory: ProtocolFactory<P>,
+  build: (protocol: P, waiter: Future<void>) => DatagramTransportBase,
+  closeSocket: () => void,
+): Promise<[DatagramTransportBase, P]> {
+  let protocol: P;
+  try {
+    protocol = protocolFactory();
+  } catch (error) {
+    closeSocket();
+    throw error;
+  }
+  const waiter = loop.createFuture<void>();
+  const transport = build(protocol, waiter);
+  try {
+    await waiter;
+  } catch (error) {
+    transport.close();
+    throw error;
+  }
+  return [transport, protocol];
+}
+
+/** asyncio's AF_UNIX branch: paths as given (no resolution), a stale socket file at localAddr removed first. */
+function createUnixEndpoint<P extends DatagramProtocolLike>(loop: EventLoop, protocolFactory: ProtocolFactory<P>, o: CheckedOptions): Task<[DatagramTransportBase, P]> {
+  const local = o.localAddr as string | null;
+  const remote = o.remoteAddr as string | null;
+  return loop.createTask(async () => {
+    if (local !== null) removeStaleSocket(local);
+    const sock = openNative(AF_UNIX, 0, local, remote, o);
+    const extra = nativeExtra(sock);
+    return makeTransport(loop, protocolFactory, (protocol, waiter) => new NativeDatagramTransport(loop, sock, protocol, { address: remote, extra, waiter }), () => sock.close());
   }, { name: METHOD });
 }

@@ -127,6 +127,9 @@ export abstract class DatagramTransportBase implements DatagramTransport {
    */
   protected abstract _send(data: Uint8Array, addr: DatagramAddress | null): void;
 
+  /** @internal connectionMade has run: a transport that reads on demand starts here. */
+  protected _onStarted(): void {}
+
   /** @internal Stops receiving (close() began). */
   protected abstract _stopReading(): void;
 
@@ -306,6 +309,7 @@ export abstract class DatagramTransportBase implements DatagramTransport {
       return;
     }
     this._state |= STARTED;
+    if ((this._state & CLOSING) === 0) this._onStarted();
     if (this.held !== null) this._scheduleDrain();
     if (waiter !== null && !waiter.done()) waiter.setResult(undefined);
   }

@@ -1,8 +1,8 @@
 """A Python asyncio UDP peer for @aioloop/net's datagram tests (stdlib only).
 
 Usage:
-  udp_peer.py echo <host>     Bind <host>:0 with loop.create_datagram_endpoint, print the
-                              port, echo every datagram to its sender. The datagram b"quit"
+  udp_peer.py echo <host>     Bind <host>:0 with loop.create_datagram_endpoint, print
+                              "<port> <SO_RCVBUF>", echo every datagram to its sender. The datagram b"quit"
                               ends it: it prints {"received": n, "bytes": b} and exits.
   udp_peer.py unix-echo <path>
                               The same on an AF_UNIX datagram socket bound to <path>
@@ -43,14 +43,16 @@ async def main(mode, where):
     done = loop.create_future()
     if mode == "echo":
         transport, proto = await loop.create_datagram_endpoint(lambda: Echo(done), local_addr=(where, 0))
-        print(transport.get_extra_info("sockname")[1], flush=True)
+        sock = transport.get_extra_info("socket")
+        rcvbuf = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+        print(transport.get_extra_info("sockname")[1], rcvbuf, flush=True)
     elif mode == "unix-echo":
         transport, proto = await loop.create_datagram_endpoint(lambda: Echo(done), local_addr=where, family=socket.AF_UNIX)
         print("ready", flush=True)
     else:
         raise SystemExit(f"unknown mode {mode}")
     try:
-        await asyncio.wait_for(done, 120)
+        await asyncio.wait_for(done, 600)
     finally:
         transport.close()
     print(json.dumps({"received": proto.received, "bytes": proto.bytes}), flush=True)
