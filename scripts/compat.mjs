@@ -42,7 +42,10 @@ const CHECKS = [
  * A failure not listed here, or a listed one that now passes, fails the run.
  * Keyed `<check id>/<runtime label>`.
  */
-const KNOWN_FAILURES = {};
+const KNOWN_FAILURES = {
+  'demo/Bun 1.4':
+    "example 5 stops the demo: Bun's `net.Socket` made over an already-connected descriptor (what `createConnection({ sock })` does with a `socketpair()` end) still reports itself not connected (`connecting`/`pending`), so `createConnection` refuses it (examples 1-4 ran before it; the later ones are not reached)",
+};
 
 const TIMEOUT_MS = 60_000;
 
