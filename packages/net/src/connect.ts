@@ -6,12 +6,12 @@
  */
 import net from 'node:net';
 import type { EventLoop, Future, TimerHandle } from '@aioloop/core';
+import { describeValue } from '@aioloop/core';
 import {
   AF_INET,
   AF_INET6,
   AF_UNSPEC,
   SOCK_STREAM,
-  describeArg,
   getaddrinfo,
   type AddrInfo,
   type PortLike,
@@ -87,7 +87,7 @@ function familyName(family: number): string {
 function checkOptionalInt(value: unknown, name: string, accepted: string): void {
   if (value === undefined || value === null) return;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new TypeError(`connectSocket(): ${name} must be ${accepted}, got ${describeArg(value)}`);
+    throw new TypeError(`connectSocket(): ${name} must be ${accepted}, got ${describeValue(value)}`);
   }
 }
 
@@ -95,49 +95,49 @@ function checkPort(port: unknown, name: string): void {
   if (port === null || port === undefined) return;
   if (typeof port === 'number') {
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new RangeError(`connectSocket(): ${name} must be an integer 0-65535 or a service name, got ${describeArg(port)}`);
+      throw new RangeError(`connectSocket(): ${name} must be an integer 0-65535 or a service name, got ${describeValue(port)}`);
     }
     return;
   }
   if (typeof port === 'string' && port !== '') return;
-  throw new TypeError(`connectSocket(): ${name} must be an integer 0-65535, a service name string or null, got ${describeArg(port)}`);
+  throw new TypeError(`connectSocket(): ${name} must be an integer 0-65535, a service name string or null, got ${describeValue(port)}`);
 }
 
 /** Validates the options; returns the effective interleave count (0: none). */
 function checkOptions(options: ConnectSocketOptions): number {
   if (options === null || typeof options !== 'object') {
-    throw new TypeError(`connectSocket(): options must be an object, got ${describeArg(options)}`);
+    throw new TypeError(`connectSocket(): options must be an object, got ${describeValue(options)}`);
   }
   checkOptionalInt(options.family, 'family', 'AF_UNSPEC (0), AF_INET (2) or AF_INET6 (10)');
   if (options.family !== undefined && options.family !== null && ![AF_UNSPEC, AF_INET, AF_INET6].includes(options.family)) {
-    throw new TypeError(`connectSocket(): family must be AF_UNSPEC (0), AF_INET (2) or AF_INET6 (10), got ${describeArg(options.family)}`);
+    throw new TypeError(`connectSocket(): family must be AF_UNSPEC (0), AF_INET (2) or AF_INET6 (10), got ${describeValue(options.family)}`);
   }
   checkOptionalInt(options.proto, 'proto', '0 or IPPROTO_TCP (6)');
   checkOptionalInt(options.flags, 'flags', 'a bitwise OR of AI_* flags');
   const delay = options.happyEyeballsDelay;
   if (delay !== undefined && delay !== null && (typeof delay !== 'number' || Number.isNaN(delay) || delay < 0)) {
-    throw new TypeError(`connectSocket(): happyEyeballsDelay must be a number of seconds >= 0 or null, got ${describeArg(delay)}`);
+    throw new TypeError(`connectSocket(): happyEyeballsDelay must be a number of seconds >= 0 or null, got ${describeValue(delay)}`);
   }
   const interleave = options.interleave;
   if (interleave !== undefined && interleave !== null && (typeof interleave !== 'number' || !Number.isInteger(interleave) || interleave < 0)) {
-    throw new TypeError(`connectSocket(): interleave must be a positive integer (or 0/null for no interleaving), got ${describeArg(interleave)}`);
+    throw new TypeError(`connectSocket(): interleave must be a positive integer (or 0/null for no interleaving), got ${describeValue(interleave)}`);
   }
   if (options.allErrors !== undefined && typeof options.allErrors !== 'boolean') {
-    throw new TypeError(`connectSocket(): allErrors must be a boolean, got ${describeArg(options.allErrors)}`);
+    throw new TypeError(`connectSocket(): allErrors must be a boolean, got ${describeValue(options.allErrors)}`);
   }
   const local = options.localAddr;
   if (local !== undefined && local !== null) {
     if (!Array.isArray(local) || local.length !== 2) {
-      throw new TypeError(`connectSocket(): localAddr must be [host, port] or null, got ${describeArg(local)}`);
+      throw new TypeError(`connectSocket(): localAddr must be [host, port] or null, got ${describeValue(local)}`);
     }
     if (local[0] !== null && typeof local[0] !== 'string') {
-      throw new TypeError(`connectSocket(): localAddr[0] (host) must be a string or null, got ${describeArg(local[0])}`);
+      throw new TypeError(`connectSocket(): localAddr[0] (host) must be a string or null, got ${describeValue(local[0])}`);
     }
     checkPort(local[1], 'localAddr[1] (port)');
   }
   const onread = options.onread;
   if (onread !== undefined && (onread === null || typeof onread !== 'object' || typeof onread.callback !== 'function' || onread.buffer === undefined)) {
-    throw new TypeError(`connectSocket(): onread must be { buffer, callback } as for net.connect, got ${describeArg(onread)}`);
+    throw new TypeError(`connectSocket(): onread must be { buffer, callback } as for net.connect, got ${describeValue(onread)}`);
   }
   if (interleave !== undefined && interleave !== null) return interleave;
   return delay !== undefined && delay !== null ? 1 : 0;
@@ -190,7 +190,7 @@ function parkedErrorListener(): void {}
  */
 function checkGivenSocket(sock: unknown): net.Socket {
   if (!(sock instanceof net.Socket)) {
-    throw new TypeError(`connectSocket(): sock must be a connected net.Socket (a stream socket), got ${describeArg(sock)}`);
+    throw new TypeError(`connectSocket(): sock must be a connected net.Socket (a stream socket), got ${describeValue(sock)}`);
   }
   if (sock.destroyed) throw new TypeError('connectSocket(): sock is destroyed; pass an open, connected net.Socket');
   if (sock.connecting || sock.pending) {
@@ -239,7 +239,7 @@ export function connectSocket(loop: EventLoop, host: string | null | undefined, 
     throw new TypeError('connectSocket(): host and port was not specified and no sock specified');
   }
   if (host !== null && host !== undefined && typeof host !== 'string') {
-    throw new TypeError(`connectSocket(): host must be a string (name or numeric address) or null, got ${describeArg(host)}`);
+    throw new TypeError(`connectSocket(): host must be a string (name or numeric address) or null, got ${describeValue(host)}`);
   }
   checkPort(port, 'port');
 
@@ -276,12 +276,12 @@ export function connectSocket(loop: EventLoop, host: string | null | undefined, 
 export function connectToAddresses(loop: EventLoop, addrinfos: readonly AddrInfo[], options: ConnectSocketOptions = {}): Future<net.Socket> {
   const interleave = checkOptions(options);
   if (!Array.isArray(addrinfos) || addrinfos.length === 0) {
-    throw new TypeError(`connectToAddresses(): addrinfos must be a non-empty array of getaddrinfo entries, got ${describeArg(addrinfos)}`);
+    throw new TypeError(`connectToAddresses(): addrinfos must be a non-empty array of getaddrinfo entries, got ${describeValue(addrinfos)}`);
   }
   for (const info of addrinfos) {
     const sockaddr = Array.isArray(info) ? info[4] : undefined;
     if (!Array.isArray(sockaddr) || typeof sockaddr[0] !== 'string' || typeof sockaddr[1] !== 'number' || net.isIP(sockaddr[0]) === 0) {
-      throw new TypeError(`connectToAddresses(): each entry must be [family, type, proto, canonname, [numericHost, port, ...]], got ${describeArg(info)}`);
+      throw new TypeError(`connectToAddresses(): each entry must be [family, type, proto, canonname, [numericHost, port, ...]], got ${describeValue(info)}`);
     }
   }
   const future = loop.createFuture<net.Socket>();

@@ -6,6 +6,7 @@
 import dns from 'node:dns';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { describeValue } from '@aioloop/core';
 
 // ------------------------------------------------------------------ constants
 // The numbers are Linux's (what Python's `socket` module reports on Linux).
@@ -129,21 +130,6 @@ export function isGaiError(error: unknown): error is Error & { code: string; sys
 
 // -------------------------------------------------------------------- helpers
 
-/** @internal A short description of a bad argument for error messages. */
-export function describeArg(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
-  if (typeof value === 'function') return `function ${value.name || '<anonymous>'}`;
-  if (Array.isArray(value)) return `array(${value.length})`;
-  if (typeof value === 'object') {
-    const ctor = (value as { constructor?: { name?: string } }).constructor;
-    return ctor?.name ? `${ctor.name} object` : 'object';
-  }
-  return typeof value;
-}
-
 interface ServiceEntry {
   port: number;
   proto: 'tcp' | 'udp';
@@ -199,7 +185,7 @@ export function _resetServicesCache(): void {
 function checkIntOption(value: unknown, name: string, fn: string, accepted: string): number {
   if (value === undefined || value === null) return 0;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new TypeError(`${fn}(): ${name} must be ${accepted}, got ${describeArg(value)}`);
+    throw new TypeError(`${fn}(): ${name} must be ${accepted}, got ${describeValue(value)}`);
   }
   return value;
 }
@@ -211,20 +197,20 @@ function parsePort(port: unknown, fn: string): ParsedPort {
   if (port === null || port === undefined) return { kind: 'number', port: 0 };
   if (typeof port === 'number') {
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new RangeError(`${fn}(): port must be an integer 0-65535 or a service name, got ${describeArg(port)}`);
+      throw new RangeError(`${fn}(): port must be an integer 0-65535 or a service name, got ${describeValue(port)}`);
     }
     return { kind: 'number', port };
   }
   if (typeof port === 'string') {
     if (/^\d+$/.test(port)) {
       const n = Number(port);
-      if (n > 65535) throw new RangeError(`${fn}(): port must be an integer 0-65535 or a service name, got ${describeArg(port)}`);
+      if (n > 65535) throw new RangeError(`${fn}(): port must be an integer 0-65535 or a service name, got ${describeValue(port)}`);
       return { kind: 'number', port: n };
     }
     if (port === '') throw new TypeError(`${fn}(): port must be an integer 0-65535, a service name or null, got ""`);
     return { kind: 'service', name: port };
   }
-  throw new TypeError(`${fn}(): port must be an integer 0-65535, a service name string (like 'http') or null, got ${describeArg(port)}`);
+  throw new TypeError(`${fn}(): port must be an integer 0-65535, a service name string (like 'http') or null, got ${describeValue(port)}`);
 }
 
 /** The interface index of a scope id (`'lo'`, `'eth0'` or a number), 0 if unknown. */
@@ -289,10 +275,10 @@ function lookupAll(host: string, family: number, hints: number): Promise<dns.Loo
 export async function getaddrinfo(host: string | null | undefined, port: PortLike, options: GetaddrinfoOptions = {}): Promise<AddrInfo[]> {
   const fn = 'getaddrinfo';
   if (host !== null && host !== undefined && typeof host !== 'string') {
-    throw new TypeError(`${fn}(): host must be a string (name or numeric address) or null, got ${describeArg(host)}`);
+    throw new TypeError(`${fn}(): host must be a string (name or numeric address) or null, got ${describeValue(host)}`);
   }
   if (options === null || typeof options !== 'object') {
-    throw new TypeError(`${fn}(): options must be an object { family, type, proto, flags }, got ${describeArg(options)}`);
+    throw new TypeError(`${fn}(): options must be an object { family, type, proto, flags }, got ${describeValue(options)}`);
   }
   const family = checkIntOption(options.family, 'family', fn, 'AF_UNSPEC (0), AF_INET (2) or AF_INET6 (10)');
   const type = checkIntOption(options.type, 'type', fn, '0, SOCK_STREAM (1), SOCK_DGRAM (2) or SOCK_RAW (3)');
@@ -312,13 +298,13 @@ export async function getaddrinfo(host: string | null | undefined, port: PortLik
   // Which socket types to report, and their port.
   const rows: { type: number; proto: number; port: number }[] = [];
   if (parsedPort.kind === 'service' && (flags & AI_NUMERICSERV) !== 0) {
-    throw new GaiError(fn, 'ENOTFOUND', `Name or service not known (AI_NUMERICSERV with service name ${describeArg(parsedPort.name)})`, hostName);
+    throw new GaiError(fn, 'ENOTFOUND', `Name or service not known (AI_NUMERICSERV with service name ${describeValue(parsedPort.name)})`, hostName);
   }
   let services: ServiceEntry[] | undefined;
   if (parsedPort.kind === 'service') {
     const db = loadServices();
     if (db === null) {
-      throw new GaiError(fn, 'EAI_SERVICE', `cannot resolve service name ${describeArg(parsedPort.name)}: ${servicesFile.path} is missing; pass a port number`, hostName);
+      throw new GaiError(fn, 'EAI_SERVICE', `cannot resolve service name ${describeValue(parsedPort.name)}: ${servicesFile.path} is missing; pass a port number`, hostName);
     }
     services = db.byName.get(parsedPort.name) ?? [];
   }
@@ -349,7 +335,7 @@ export async function getaddrinfo(host: string | null | undefined, port: PortLik
     if (type !== 0 && proto !== 0 && type !== SOCK_RAW && parsedPort.kind === 'number') {
       throw new GaiError(fn, 'EAI_SOCKTYPE', `ai_socktype not supported (type ${type} with proto ${proto})`, hostName);
     }
-    const what = parsedPort.kind === 'service' ? `service ${describeArg(parsedPort.name)}` : `port ${parsedPort.port}`;
+    const what = parsedPort.kind === 'service' ? `service ${describeValue(parsedPort.name)}` : `port ${parsedPort.port}`;
     throw new GaiError(fn, 'EAI_SERVICE', `Servname not supported for ai_socktype (${what}, type ${type}, proto ${proto})`, hostName);
   }
 
@@ -371,7 +357,7 @@ export async function getaddrinfo(host: string | null | undefined, port: PortLik
       addresses = [{ address: host, family: addrFamily }];
     } else {
       if ((flags & AI_NUMERICHOST) !== 0 || host === '') {
-        throw new GaiError(fn, 'ENOTFOUND', `Name or service not known (${host === '' ? 'empty host' : `${describeArg(host)} is not a numeric address and AI_NUMERICHOST is set`})`, host);
+        throw new GaiError(fn, 'ENOTFOUND', `Name or service not known (${host === '' ? 'empty host' : `${describeValue(host)} is not a numeric address and AI_NUMERICHOST is set`})`, host);
       }
       let hints = 0;
       if (flags & AI_ADDRCONFIG) hints |= dns.ADDRCONFIG;
@@ -418,24 +404,24 @@ function lookupService(address: string, port: number): Promise<string> {
 export async function getnameinfo(sockaddr: readonly unknown[], flags: number = 0): Promise<[host: string, service: string]> {
   const fn = 'getnameinfo';
   if (!Array.isArray(sockaddr) || sockaddr.length < 2 || sockaddr.length > 4) {
-    throw new TypeError(`${fn}(): sockaddr must be [host, port] or [host, port, flowinfo, scopeid], got ${describeArg(sockaddr)}`);
+    throw new TypeError(`${fn}(): sockaddr must be [host, port] or [host, port, flowinfo, scopeid], got ${describeValue(sockaddr)}`);
   }
   const [host, port, flowinfo, scopeid] = sockaddr as unknown[];
-  if (typeof host !== 'string') throw new TypeError(`${fn}(): sockaddr[0] (host) must be a string, got ${describeArg(host)}`);
+  if (typeof host !== 'string') throw new TypeError(`${fn}(): sockaddr[0] (host) must be a string, got ${describeValue(host)}`);
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new RangeError(`${fn}(): sockaddr[1] (port) must be an integer 0-65535, got ${describeArg(port)}`);
+    throw new RangeError(`${fn}(): sockaddr[1] (port) must be an integer 0-65535, got ${describeValue(port)}`);
   }
   for (const [value, name] of [[flowinfo, 'flowinfo'], [scopeid, 'scopeid']] as const) {
     if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < 0)) {
-      throw new TypeError(`${fn}(): sockaddr ${name} must be a non-negative integer, got ${describeArg(value)}`);
+      throw new TypeError(`${fn}(): sockaddr ${name} must be a non-negative integer, got ${describeValue(value)}`);
     }
   }
   if (typeof flags !== 'number' || !Number.isInteger(flags) || flags < 0) {
-    throw new TypeError(`${fn}(): flags must be a bitwise OR of NI_* flags, got ${describeArg(flags)}`);
+    throw new TypeError(`${fn}(): flags must be a bitwise OR of NI_* flags, got ${describeValue(flags)}`);
   }
   if ((flags & ~KNOWN_NI_FLAGS) !== 0) throw new GaiError(fn, 'EAI_BADFLAGS', `Bad value for ai_flags (${flags})`, host);
   const ipVersion = net.isIP(host);
-  if (ipVersion === 0) throw new GaiError(fn, 'ENOTFOUND', `Name or service not known (${describeArg(host)} is not a numeric address)`, host);
+  if (ipVersion === 0) throw new GaiError(fn, 'ENOTFOUND', `Name or service not known (${describeValue(host)} is not a numeric address)`, host);
   if (ipVersion === 4 && sockaddr.length !== 2) {
     throw new TypeError(`${fn}(): an IPv4 sockaddr must be [host, port], got ${sockaddr.length} items`);
   }

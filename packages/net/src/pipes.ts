@@ -16,7 +16,7 @@ import {
   type EventLoop,
   type Future,
 } from '@aioloop/core';
-import { describeArg } from './dns.js';
+import { describeValue } from '@aioloop/core';
 import { watchReaderClose } from './native/pipe-watch.js';
 
 /**
@@ -67,17 +67,17 @@ function streamForFd(fd: number, direction: Direction, method: string): Readable
 
 function toStream(pipe: unknown, direction: Direction, method: string): Readable | Writable {
   if (typeof pipe === 'number') {
-    if (!Number.isInteger(pipe) || pipe < 0) throw new TypeError(`${method}: pipe must be a file descriptor (an integer >= 0) or a Node stream, got ${describeArg(pipe)}`);
+    if (!Number.isInteger(pipe) || pipe < 0) throw new TypeError(`${method}: pipe must be a file descriptor (an integer >= 0) or a Node stream, got ${describeValue(pipe)}`);
     return streamForFd(pipe, direction, method);
   }
   if (direction === 'read' ? isReadable(pipe) : isWritable(pipe)) return pipe as Readable | Writable;
   throw new TypeError(
-    `${method}: pipe must be a file descriptor number or a Node ${direction === 'read' ? 'Readable' : 'Writable'} stream (process.std${direction === 'read' ? 'in' : 'out'}, a child's std${direction === 'read' ? 'out' : 'in'}, an fs stream...), got ${describeArg(pipe)}`,
+    `${method}: pipe must be a file descriptor number or a Node ${direction === 'read' ? 'Readable' : 'Writable'} stream (process.std${direction === 'read' ? 'in' : 'out'}, a child's std${direction === 'read' ? 'out' : 'in'}, an fs stream...), got ${describeValue(pipe)}`,
   );
 }
 
 function checkFactory(factory: unknown, method: string): void {
-  if (typeof factory !== 'function') throw new TypeError(`${method}: protocolFactory must be a function returning a protocol, got ${describeArg(factory)}`);
+  if (typeof factory !== 'function') throw new TypeError(`${method}: protocolFactory must be a function returning a protocol, got ${describeValue(factory)}`);
 }
 
 function connectPipe<T extends ReadPipeTransport | WritePipeTransport, P extends BaseProtocolLike<never>>(
@@ -93,7 +93,7 @@ function connectPipe<T extends ReadPipeTransport | WritePipeTransport, P extends
   const protocol = factory();
   if (protocol === null || typeof protocol !== 'object' || typeof (protocol as BaseProtocolLike).connectionMade !== 'function') {
     if (typeof pipe === 'number') (stream as Readable).destroy();
-    throw new TypeError(`${method}: protocolFactory must return a protocol (with connectionMade/connectionLost/...), got ${describeArg(protocol)}`);
+    throw new TypeError(`${method}: protocolFactory must return a protocol (with connectionMade/connectionLost/...), got ${describeValue(protocol)}`);
   }
   const waiter = loop.createFuture<void>();
   const result = loop.createFuture<[T, P]>();

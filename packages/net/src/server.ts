@@ -17,8 +17,9 @@ import {
   type Task,
   type TransportServer,
 } from '@aioloop/core';
+import { describeValue } from '@aioloop/core';
 import { trackResource, untrackResource } from '@aioloop/core/internal';
-import { AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC, AI_PASSIVE, IPPROTO_TCP, SOCK_STREAM, describeArg, getaddrinfo, type AddrInfo, type PortLike, type SockAddr } from './dns.js';
+import { AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC, AI_PASSIVE, IPPROTO_TCP, SOCK_STREAM, getaddrinfo, type AddrInfo, type PortLike, type SockAddr } from './dns.js';
 import type { ProtocolFactory } from './pipes.js';
 import { checkFactory, checkFactoryResult, checkOptionKeys, checkPortArg } from './socket-transport.js';
 import { nativeBinding } from './native/binding.js';
@@ -391,7 +392,7 @@ const CREATE_SERVER_OPTIONS = ['family', 'flags', 'sock', 'backlog', 'ssl', 'reu
 /** Validates the options shared by createServer and createUnixServer; returns the backlog. */
 export function checkServerOptions(options: unknown, method: string): number {
   if (options === null || typeof options !== 'object') {
-    throw new TypeError(`${method}(): options must be an object such as { backlog: 100 }, got ${describeArg(options)}`);
+    throw new TypeError(`${method}(): options must be an object such as { backlog: 100 }, got ${describeValue(options)}`);
   }
   const o = options as CreateServerOptions;
   if (o.ssl !== undefined && o.ssl !== null && o.ssl !== false) {
@@ -405,10 +406,10 @@ export function checkServerOptions(options: unknown, method: string): number {
   }
   const backlog = o.backlog ?? DEFAULT_BACKLOG;
   if (typeof backlog !== 'number' || !Number.isInteger(backlog) || backlog < 0) {
-    throw new TypeError(`${method}(): backlog must be a whole number >= 0, got ${describeArg(o.backlog)}`);
+    throw new TypeError(`${method}(): backlog must be a whole number >= 0, got ${describeValue(o.backlog)}`);
   }
   if (o.startServing !== undefined && typeof o.startServing !== 'boolean') {
-    throw new TypeError(`${method}(): startServing must be a boolean, got ${describeArg(o.startServing)}`);
+    throw new TypeError(`${method}(): startServing must be a boolean, got ${describeValue(o.startServing)}`);
   }
   return backlog;
 }
@@ -428,7 +429,7 @@ function serverFromSock(sock: ServerSockLike, method: string, keepAlive: boolean
   }
   const fd = typeof sock === 'number' ? sock : sock !== null && typeof sock === 'object' && typeof (sock as { fd?: unknown }).fd === 'number' ? (sock as { fd: number }).fd : undefined;
   if (fd === undefined || !Number.isInteger(fd) || fd < 0) {
-    throw new TypeError(`${method}(): sock must be a Socket, a net.Server, a listening handle { fd } or a file descriptor number, got ${describeArg(sock)}`);
+    throw new TypeError(`${method}(): sock must be a Socket, a net.Server, a listening handle { fd } or a file descriptor number, got ${describeValue(sock)}`);
   }
   return { server: net.createServer({ allowHalfOpen: true, pauseOnConnect: true, keepAlive }), listen: { fd } as net.ListenOptions };
 }
@@ -489,17 +490,17 @@ export function createServer(
   checkPortArg(port, method);
   const reuseAddress = options.reuseAddress;
   if (reuseAddress !== undefined && reuseAddress !== null && typeof reuseAddress !== 'boolean') {
-    throw new TypeError(`${method}(): reuseAddress must be a boolean, got ${describeArg(reuseAddress)}`);
+    throw new TypeError(`${method}(): reuseAddress must be a boolean, got ${describeValue(reuseAddress)}`);
   }
   if (reuseAddress === false) {
     throw new RangeError(`${method}(): reuseAddress: false is not supported: Node (libuv) always sets SO_REUSEADDR on listening TCP sockets`);
   }
   const reusePort = options.reusePort ?? false;
-  if (typeof reusePort !== 'boolean') throw new TypeError(`${method}(): reusePort must be a boolean, got ${describeArg(reusePort)}`);
+  if (typeof reusePort !== 'boolean') throw new TypeError(`${method}(): reusePort must be a boolean, got ${describeValue(reusePort)}`);
   // Node < 22.12 cannot set SO_REUSEPORT: bind through a native socket (throws if that package is missing).
   if (reusePort && !reusePortSupported()) nativeBinding(`${method}({ reusePort: true }) on Node ${process.versions.node} (Node 22.12+ does it without)`);
   const keepAlive = options.keepAlive ?? false;
-  if (typeof keepAlive !== 'boolean') throw new TypeError(`${method}(): keepAlive must be a boolean, got ${describeArg(keepAlive)}`);
+  if (typeof keepAlive !== 'boolean') throw new TypeError(`${method}(): keepAlive must be a boolean, got ${describeValue(keepAlive)}`);
   const sock = options.sock ?? null;
   const hasHostPort = (host !== null && host !== undefined) || (port !== null && port !== undefined);
   if (sock !== null && hasHostPort) throw new TypeError(`${method}(): host/port and sock can not be specified at the same time`);
@@ -508,7 +509,7 @@ export function createServer(
   if (host === null || host === undefined || host === '') hosts = [null];
   else if (typeof host === 'string') hosts = [host];
   else if (Array.isArray(host) && host.every((h) => typeof h === 'string')) hosts = host.map((h) => (h === '' ? null : h));
-  else throw new TypeError(`${method}(): host must be a string, an array of strings, '' or null (all interfaces), got ${describeArg(host)}`);
+  else throw new TypeError(`${method}(): host must be a string, an array of strings, '' or null (all interfaces), got ${describeValue(host)}`);
   const family = options.family ?? AF_UNSPEC;
   const flags = options.flags ?? 0;
   const startServing = options.startServing ?? true;

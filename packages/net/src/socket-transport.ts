@@ -12,7 +12,7 @@ import {
   type Future,
   type TransportServer,
 } from '@aioloop/core';
-import { describeArg } from './dns.js';
+import { describeValue } from '@aioloop/core';
 import type { ProtocolFactory } from './pipes.js';
 
 /** How {@link wrapSocket} builds the transport. */
@@ -34,7 +34,7 @@ export interface WrapSocketOptions {
 /** Throws a TypeError unless `factory` is a function (asyncio's protocol_factory). */
 export function checkFactory(factory: unknown, method: string): void {
   if (typeof factory !== 'function') {
-    throw new TypeError(`${method}(): protocolFactory must be a function returning a protocol (e.g. () => new MyProtocol()), got ${describeArg(factory)}`);
+    throw new TypeError(`${method}(): protocolFactory must be a function returning a protocol (e.g. () => new MyProtocol()), got ${describeValue(factory)}`);
   }
 }
 
@@ -58,16 +58,16 @@ export function checkPortArg(port: unknown, method: string): void {
   if (port === null || port === undefined) return;
   if (typeof port === 'number') {
     if (Number.isInteger(port) && port >= 0 && port <= 65535) return;
-    throw new RangeError(`${method}(): port must be an integer 0-65535 or a service name, got ${describeArg(port)}`);
+    throw new RangeError(`${method}(): port must be an integer 0-65535 or a service name, got ${describeValue(port)}`);
   }
   if (typeof port === 'string' && port !== '') return;
-  throw new TypeError(`${method}(): port must be an integer 0-65535, a service name string or null, got ${describeArg(port)}`);
+  throw new TypeError(`${method}(): port must be an integer 0-65535, a service name string or null, got ${describeValue(port)}`);
 }
 
 /** Throws unless `sock` is a connected, live `net.Socket`. */
 export function checkConnectedSocket(sock: unknown, method: string): net.Socket {
   if (!(sock instanceof net.Socket)) {
-    throw new TypeError(`${method}(): sock must be a connected net.Socket (a SOCK_STREAM socket), got ${describeArg(sock)}`);
+    throw new TypeError(`${method}(): sock must be a connected net.Socket (a SOCK_STREAM socket), got ${describeValue(sock)}`);
   }
   if (sock.destroyed || sock.errored) throw new TypeError(`${method}(): sock is already closed (destroyed)`);
   if (sock.connecting || sock.pending) throw new TypeError(`${method}(): sock is not connected yet`);
@@ -101,7 +101,7 @@ export function wrapSocket(loop: EventLoop, sock: net.Socket, protocol: BaseProt
 export function checkFactoryResult(protocol: unknown, method: string): void {
   if (protocol === null || typeof protocol !== 'object' || typeof (protocol as BaseProtocolLike<never>).connectionLost !== 'function') {
     throw new TypeError(
-      `${method}(): protocolFactory() must return a protocol object (with connectionMade/dataReceived/connectionLost, e.g. an instance of a Protocol subclass), got ${describeArg(protocol)}`,
+      `${method}(): protocolFactory() must return a protocol object (with connectionMade/dataReceived/connectionLost, e.g. an instance of a Protocol subclass), got ${describeValue(protocol)}`,
     );
   }
 }

@@ -14,8 +14,9 @@ import {
   type StreamTransport,
   type Task,
 } from '@aioloop/core';
+import { describeValue } from '@aioloop/core';
 import { connectSocket, type ConnectSocketOptions } from './connect.js';
-import { AF_UNIX, describeArg, type PortLike } from './dns.js';
+import { AF_UNIX, type PortLike } from './dns.js';
 import type { ProtocolFactory } from './pipes.js';
 import { checkServerOptions, closeListener, listen, Server, startNewServer, type ServerSockLike } from './server.js';
 import { checkConnectedSocket, checkFactory, checkOptionKeys, makeClientTransport } from './socket-transport.js';
@@ -80,7 +81,7 @@ export interface ConnectAcceptedSocketOptions {
 
 function checkTlsOptions(options: unknown, method: string, client: boolean): void {
   if (options === null || typeof options !== 'object') {
-    throw new TypeError(`${method}(): options must be an object, got ${describeArg(options)}`);
+    throw new TypeError(`${method}(): options must be an object, got ${describeValue(options)}`);
   }
   const o = options as CreateConnectionOptions;
   if (o.ssl !== undefined && o.ssl !== null && o.ssl !== false) {
@@ -111,7 +112,7 @@ function isAbstract(path: string): boolean {
 function checkPath(path: unknown, method: string): string {
   if (typeof path === 'string' && path.length > 0) return path;
   if (Buffer.isBuffer(path) && path.length > 0) return path.toString('latin1');
-  throw new TypeError(`${method}(): path must be a non-empty string (a filesystem path, or '\\0name' for a Linux abstract socket), got ${describeArg(path)}`);
+  throw new TypeError(`${method}(): path must be a non-empty string (a filesystem path, or '\\0name' for a Linux abstract socket), got ${describeValue(path)}`);
 }
 
 function addressInUse(path: string, detail: string): Error {
@@ -140,7 +141,7 @@ export function createUnixServer(
   const backlog = checkServerOptions(options, method);
   checkOptionKeys(options, method, ['sock', 'backlog', 'ssl', 'sslHandshakeTimeout', 'sslShutdownTimeout', 'startServing', 'cleanupSocket']);
   const cleanupSocket = options.cleanupSocket ?? true;
-  if (typeof cleanupSocket !== 'boolean') throw new TypeError(`${method}(): cleanupSocket must be a boolean, got ${describeArg(cleanupSocket)}`);
+  if (typeof cleanupSocket !== 'boolean') throw new TypeError(`${method}(): cleanupSocket must be a boolean, got ${describeValue(cleanupSocket)}`);
   const sock = options.sock ?? null;
   if (sock !== null && path !== null && path !== undefined) throw new TypeError(`${method}(): path and sock can not be specified at the same time`);
   const startServing = options.startServing ?? true;
@@ -162,7 +163,7 @@ export function createUnixServer(
   } else if (sock instanceof Socket) {
     if (sock.family !== AF_UNIX) throw new TypeError(`${method}(): sock must be an AF_UNIX socket, got ${String(sock)}`);
   } else if (!(sock instanceof net.Server)) {
-    throw new TypeError(`${method}(): sock must be a bound AF_UNIX Socket or a listening net.Server (a Unix server socket), got ${describeArg(sock)}`);
+    throw new TypeError(`${method}(): sock must be a bound AF_UNIX Socket or a listening net.Server (a Unix server socket), got ${describeValue(sock)}`);
   }
 
   return loop.createTask(async () => {
@@ -171,7 +172,7 @@ export function createUnixServer(
     if (sock instanceof net.Server) {
       if (!sock.listening) throw new TypeError(`${method}(): the net.Server given as sock must already be listening`);
       const address = sock.address();
-      if (typeof address !== 'string') throw new TypeError(`${method}(): sock must be a Unix server socket (it listens on ${describeArg(address)})`);
+      if (typeof address !== 'string') throw new TypeError(`${method}(): sock must be a Unix server socket (it listens on ${describeValue(address)})`);
       listener = sock;
       boundPath = address;
     } else if (sock instanceof Socket) {

@@ -1,7 +1,6 @@
 import { isMainThread, threadId } from 'node:worker_threads';
-import { EventLoop, RuntimeError } from '@aioloop/core';
+import { EventLoop, RuntimeError, describeValue } from '@aioloop/core';
 import { runningLoopOrNull } from '@aioloop/core/internal';
-import { describeValue } from './describe.js';
 
 /**
  * What an event loop policy does (asyncio.AbstractEventLoopPolicy's methods).

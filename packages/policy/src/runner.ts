@@ -1,7 +1,6 @@
 import { isMainThread } from 'node:worker_threads';
-import { CancelledError, RuntimeError, allTasks, isFuture, type EventLoop, type Task, type TaskFunction } from '@aioloop/core';
+import { CancelledError, RuntimeError, allTasks, describeValue, isFuture, type EventLoop, type Task, type TaskFunction } from '@aioloop/core';
 import { runningLoopOrNull } from '@aioloop/core/internal';
-import { describeValue } from './describe.js';
 import { isEventLoop, newEventLoop, setEventLoop } from './policy.js';
 
 /** Seconds `close()` waits for the default executor, as asyncio. */

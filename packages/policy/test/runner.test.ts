@@ -275,7 +275,7 @@ describe('run()', () => {
     await expect(run(async () => 1, { debug: 'yes' as unknown as boolean })).rejects.toThrow(/debug must be a boolean/);
     await expect(run(async () => 1, { loopFactory: 5 as unknown as () => EventLoop })).rejects.toThrow(/loopFactory must be a function/);
     await expect(run(async () => 1, { loopFactory: () => ({}) as unknown as EventLoop })).rejects.toThrow(
-      /loopFactory must return an EventLoop, got plain object/,
+      /loopFactory must return an EventLoop, got object/,
     );
   });
 });

@@ -1,6 +1,6 @@
 import { constants } from 'node:os';
 import { isMainThread } from 'node:worker_threads';
-import { EventLoop, RuntimeError, type LoopCallback } from '@aioloop/core';
+import { EventLoop, RuntimeError, describeValue, type LoopCallback } from '@aioloop/core';
 import { callSoonUnchecked, checkClosed, onLoopClose } from '@aioloop/core/internal';
 
 /** A signal as the signal functions accept it: a name (`'SIGINT'`) or a number (`2`). */
@@ -22,13 +22,6 @@ for (const [name, num] of Object.entries(SIGNALS)) {
 /** Signals no process can catch. */
 const UNCATCHABLE = new Set<number>([SIGNALS.SIGKILL ?? 9, SIGNALS.SIGSTOP ?? 19]);
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number') return String(value);
-  if (value === null) return 'null';
-  return typeof value;
-}
-
 /**
  * Checks `sig` and returns its number. Throws a TypeError for something that is
  * not a signal name or number, and a RangeError for an unknown signal or one
@@ -42,18 +35,18 @@ export function _signalNumber(sig: unknown, method: string): number {
     const found = SIGNALS[sig];
     if (found === undefined || !Object.prototype.hasOwnProperty.call(SIGNALS, sig)) {
       throw new RangeError(
-        `${method}(): unknown signal name ${describe(sig)}; use a name such as 'SIGINT' or 'SIGTERM' ` +
+        `${method}(): unknown signal name ${describeValue(sig)}; use a name such as 'SIGINT' or 'SIGTERM' ` +
           `(upper case, as in os.constants.signals) or a signal number`,
       );
     }
     num = found;
   } else if (typeof sig === 'number') {
     if (!Number.isInteger(sig) || !NAME_OF.has(sig)) {
-      throw new RangeError(`${method}(): invalid signal number ${describe(sig)}; valid numbers are those of os.constants.signals`);
+      throw new RangeError(`${method}(): invalid signal number ${describeValue(sig)}; valid numbers are those of os.constants.signals`);
     }
     num = sig;
   } else {
-    throw new TypeError(`${method}(): sig must be a signal name such as 'SIGINT' or a signal number, got ${describe(sig)}`);
+    throw new TypeError(`${method}(): sig must be a signal name such as 'SIGINT' or a signal number, got ${describeValue(sig)}`);
   }
   return num;
 }
@@ -109,7 +102,7 @@ function isAsyncFunction(fn: unknown): boolean {
  */
 export function addSignalHandler(loop: EventLoop, sig: SignalLike, callback: (...args: never[]) => void, args: unknown[]): void {
   if (typeof callback !== 'function') {
-    throw new TypeError(`addSignalHandler(): callback must be a function, got ${describe(callback)}`);
+    throw new TypeError(`addSignalHandler(): callback must be a function, got ${describeValue(callback)}`);
   }
   if (isAsyncFunction(callback)) {
     throw new TypeError(

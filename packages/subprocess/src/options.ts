@@ -1,5 +1,6 @@
 import net from 'node:net';
 import type { StdioOptions } from 'node:child_process';
+import { describeValue } from '@aioloop/core';
 
 /**
  * What one of the child's standard streams is connected to:
@@ -46,19 +47,12 @@ const REJECTED: Readonly<Record<string, string>> = {
   detached: 'use startNewSession',
 };
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value === null) return 'null';
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return Array.isArray(value) ? 'an array' : typeof value;
-}
-
 function checkStdio(value: unknown, name: string, method: string, allowStdout: boolean): StderrSpec {
   if (value === 'pipe' || value === 'devnull' || value === 'inherit') return value;
   if (allowStdout && value === 'stdout') return value;
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return value;
   throw new TypeError(
-    `${method}(): ${name} must be 'pipe', 'devnull', 'inherit'${allowStdout ? ", 'stdout'" : ''} or a file descriptor (a whole number >= 0), got ${describe(value)}`,
+    `${method}(): ${name} must be 'pipe', 'devnull', 'inherit'${allowStdout ? ", 'stdout'" : ''} or a file descriptor (a whole number >= 0), got ${describeValue(value)}`,
   );
 }
 
@@ -78,7 +72,7 @@ export interface CheckedOptions {
 export function checkOptions(options: unknown, method: string, defaultStdio: StdioSpec): CheckedOptions {
   if (options === undefined) options = {};
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new TypeError(`${method}(): options must be an object such as { stdout: 'pipe', cwd: '/tmp' }, got ${describe(options)}`);
+    throw new TypeError(`${method}(): options must be an object such as { stdout: 'pipe', cwd: '/tmp' }, got ${describeValue(options)}`);
   }
   const o = options as Record<string, unknown>;
   for (const key of Object.keys(o)) {
@@ -92,25 +86,25 @@ export function checkOptions(options: unknown, method: string, defaultStdio: Std
   const stdout = checkStdio(o.stdout ?? defaultStdio, 'stdout', method, false) as StdioSpec;
   const stderr = checkStdio(o.stderr ?? defaultStdio, 'stderr', method, true);
   if (o.cwd !== undefined && typeof o.cwd !== 'string' && !(o.cwd instanceof URL)) {
-    throw new TypeError(`${method}(): cwd must be a path string or a file: URL, got ${describe(o.cwd)}`);
+    throw new TypeError(`${method}(): cwd must be a path string or a file: URL, got ${describeValue(o.cwd)}`);
   }
   if (o.env !== undefined && (o.env === null || typeof o.env !== 'object' || Array.isArray(o.env))) {
-    throw new TypeError(`${method}(): env must be an object of environment variables, got ${describe(o.env)}`);
+    throw new TypeError(`${method}(): env must be an object of environment variables, got ${describeValue(o.env)}`);
   }
   if (o.env !== undefined) {
     for (const [k, v] of Object.entries(o.env as object)) {
       if (v !== undefined && typeof v !== 'string') {
-        throw new TypeError(`${method}(): env.${k} must be a string, got ${describe(v)}`);
+        throw new TypeError(`${method}(): env.${k} must be a string, got ${describeValue(v)}`);
       }
     }
   }
   if (o.startNewSession !== undefined && typeof o.startNewSession !== 'boolean') {
-    throw new TypeError(`${method}(): startNewSession must be a boolean, got ${describe(o.startNewSession)}`);
+    throw new TypeError(`${method}(): startNewSession must be a boolean, got ${describeValue(o.startNewSession)}`);
   }
   for (const key of ['uid', 'gid'] as const) {
     const v = o[key];
     if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) {
-      throw new TypeError(`${method}(): ${key} must be a whole number >= 0, got ${describe(v)}`);
+      throw new TypeError(`${method}(): ${key} must be a whole number >= 0, got ${describeValue(v)}`);
     }
   }
   return {

@@ -3,7 +3,8 @@
  * transports and a simulated network for testing asyncio-style code.
  * The vitest conformance kit lives in `@aioloop/testing/conformance`.
  */
-export { TestLoop, DeadlockError, type TestLoopOptions, type WaitingTask } from './test-loop.js';
+export { TestLoop, type TestLoopOptions } from './test-loop.js';
+export { DeadlockError, type WaitingTask } from './deadlock.js';
 export {
   RecordingProtocol,
   RecordingBufferedProtocol,

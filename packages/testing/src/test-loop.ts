@@ -1,5 +1,7 @@
-import { EventLoop, RuntimeError, type EventLoopOptions, type Future, type Task } from '@aioloop/core';
-import { awaitedFuture, checkClosed, nextTimerDeadline, pendingTasks } from '@aioloop/core/internal';
+import { EventLoop, RuntimeError, type EventLoopOptions } from '@aioloop/core';
+import { checkClosed, nextTimerDeadline, pendingTasks } from '@aioloop/core/internal';
+import { DeadlockError, findDeadlock } from './deadlock.js';
+import { VirtualClock, formatSeconds } from './virtual-clock.js';
 import { describeValue } from './describe.js';
 
 /** Options for {@link TestLoop}. */
@@ -33,46 +35,43 @@ export interface TestLoopOptions extends EventLoopOptions {
   foreignGraceMs?: number;
 }
 
-/** What a waiting task was waiting on when a deadlock was detected. */
-export interface WaitingTask {
-  /** The task's name. */
-  name: string;
-  /** A description of the future it awaits. */
-  waitingOn: string;
-  /** The task itself. */
-  task: Task<unknown>;
-}
-
-/**
- * Every task of a {@link TestLoop} waits for a loop future that nothing can
- * complete any more: no callback is ready and no timer is pending.
- */
-export class DeadlockError extends RuntimeError {
-  override name = 'DeadlockError';
-  /** The tasks that were waiting, in creation order. */
-  readonly waiting: readonly WaitingTask[];
-  /** The virtual time at which it was detected. */
-  readonly at: number;
-
-  constructor(at: number, waiting: readonly WaitingTask[]) {
-    const lines = waiting.map((w) => `  - ${w.name} waiting on ${w.waitingOn}`);
-    super(
-      `TestLoop deadlock at virtual time ${formatSeconds(at)}: no callback is ready, no timer is pending, ` +
-        `and ${waiting.length} task(s) wait on futures nothing will complete:\n${lines.join('\n')}`,
-    );
-    this.waiting = waiting;
-    this.at = at;
-  }
-}
-
-function formatSeconds(seconds: number): string {
-  return `${Number(seconds.toFixed(6))}s`;
-}
-
 interface AdvanceWaiter {
   target: number;
   resolve: () => void;
   reject: (error: unknown) => void;
+}
+
+/** How the current run was started, which decides what the loop does once idle. */
+const enum RunMode {
+  /** runForever / runUntilComplete: the clock moves by auto-advance or advance(). */
+  Free,
+  /** runUntilIdle: stop as soon as nothing is ready. */
+  UntilIdle,
+  /** advance() on a stopped loop: stop once the clock reaches the target. */
+  ToTarget,
+}
+
+/** What the loop does when nothing is ready, decided by {@link TestLoop.decideIdle}. */
+const enum IdleAction {
+  /** Stop the run (runUntilIdle is done, or advance() reached its target). */
+  Stop,
+  /** A timer is due within reach: move the clock to it after giving Node a turn. */
+  JumpToTimer,
+  /** No timer before the advance() target: move the clock there and settle the waiters. */
+  ReachTarget,
+  /** Auto-advance with tasks but no timer: if nothing wakes the loop, it is deadlocked. */
+  WatchForDeadlock,
+  /** Manual mode, or nothing to wait for: stay idle until woken. */
+  Wait,
+}
+
+/**
+ * One stretch of idleness, from an `onIdle()` to the next wakeup or the end of
+ * the run. Node timers armed while idle act only if their period is still the
+ * current one.
+ */
+interface IdlePeriod {
+  deadlockTimer: NodeJS.Timeout | null;
 }
 
 /**
@@ -84,22 +83,21 @@ interface AdvanceWaiter {
  * scheduling order), so a run without real I/O replays exactly.
  */
 export class TestLoop extends EventLoop {
-  private _now: number;
+  private readonly _clock: VirtualClock;
   private _auto: boolean;
   private readonly _detectDeadlock: boolean;
   private readonly _deadlockGraceMs: number;
   private readonly _foreignGraceMs: number;
-  /** Incremented whenever the loop is woken or restarted: stale idle checks compare it. */
-  private _idleToken = 0;
-  private _idleWaiting = false;
+  private _mode = RunMode.Free;
+  /** Where advance() takes the clock, or null. */
   private _advanceTarget: number | null = null;
-  private _stopAtTarget = false;
-  private _untilIdle = false;
   private readonly _advanceWaiters: AdvanceWaiter[] = [];
-  private _failure: Error | null = null;
+  /** The current idle period, or null while the loop runs callbacks or is stopped. */
+  private _idle: IdlePeriod | null = null;
+  /** A deadlock seen while idle: the next onIdle() ends the run with it if it still holds. */
+  private _suspectedDeadlock: DeadlockError | null = null;
+  /** Wrapped outside promises still pending (executor jobs, wrapFuture). */
   private _pendingForeign = 0;
-  private _deadlockTimer: NodeJS.Timeout | null = null;
-  private _jumps = 0;
 
   constructor(options: TestLoopOptions = {}) {
     if (options === null || typeof options !== 'object') {
@@ -118,28 +116,16 @@ export class TestLoop extends EventLoop {
     if (typeof startTime !== 'number' || !Number.isFinite(startTime)) {
       throw new TypeError(`TestLoop(): startTime must be a finite number of seconds, got ${describeValue(startTime)}`);
     }
-    this._now = startTime;
+    this._clock = new VirtualClock(startTime);
     this._auto = autoAdvance;
     this._detectDeadlock = detectDeadlock;
     this._deadlockGraceMs = deadlockGraceMs;
     this._foreignGraceMs = foreignGraceMs;
   }
 
-  /**
-   * Counts promises wrapped into loop futures (executor jobs, wrapFuture):
-   * while one is pending, a quiet loop is waiting for it, not deadlocked.
-   */
-  protected override onPromiseWrapped(promise: PromiseLike<unknown>): void {
-    this._pendingForeign++;
-    const done = (): void => {
-      this._pendingForeign--;
-    };
-    promise.then(done, done);
-  }
-
   /** The virtual clock, in seconds. */
   override time(): number {
-    return this._now;
+    return this._clock.now;
   }
 
   /** Whether the clock jumps to the next timer by itself. */
@@ -151,12 +137,12 @@ export class TestLoop extends EventLoop {
   setAutoAdvance(enabled: boolean): void {
     if (typeof enabled !== 'boolean') throw new TypeError(`setAutoAdvance() takes a boolean, got ${describeValue(enabled)}`);
     this._auto = enabled;
-    if (enabled && this._idleWaiting) this.wakeup();
+    if (enabled && this._idle !== null) this.wakeup();
   }
 
   /** How many times the clock has jumped forward so far (for diagnostics and tests). */
   get clockJumps(): number {
-    return this._jumps;
+    return this._clock.jumps;
   }
 
   /**
@@ -178,18 +164,18 @@ export class TestLoop extends EventLoop {
     } catch (error) {
       return Promise.reject(error);
     }
-    const target = this._now + seconds;
+    const target = this._clock.now + seconds;
     this._advanceTarget = Math.max(this._advanceTarget ?? -Infinity, target);
     if (!this.isRunning()) {
-      this._stopAtTarget = true;
+      this._mode = RunMode.ToTarget;
       return this.runForever().finally(() => {
-        this._stopAtTarget = false;
+        this._mode = RunMode.Free;
         this._advanceTarget = null;
       });
     }
     return new Promise<void>((resolve, reject) => {
       this._advanceWaiters.push({ target, resolve, reject });
-      if (this._idleWaiting) this.wakeup();
+      if (this._idle !== null) this.wakeup();
     });
   }
 
@@ -198,126 +184,125 @@ export class TestLoop extends EventLoop {
    * virtual time, without moving the clock. The loop must not be running.
    */
   async runUntilIdle(): Promise<void> {
-    this._untilIdle = true;
+    if (this.isRunning()) return this.runForever(); // rejects: already running
+    this._mode = RunMode.UntilIdle;
     try {
       await this.runForever();
     } finally {
-      this._untilIdle = false;
+      this._mode = RunMode.Free;
     }
   }
 
   override runForever(): Promise<void> {
-    this._idleToken++;
-    this._idleWaiting = false;
-    this._failure = null;
+    this._endIdlePeriod();
+    this._suspectedDeadlock = null;
     const run = super.runForever();
     return run.finally(() => {
-      this._idleToken++;
-      this._idleWaiting = false;
-      this._clearDeadlockTimer();
+      this._endIdlePeriod();
+      const now = this._clock.now;
       for (const waiter of this._advanceWaiters.splice(0)) {
-        if (waiter.target <= this._now) waiter.resolve();
-        else waiter.reject(new RuntimeError(`The loop stopped at virtual time ${formatSeconds(this._now)} before advance() reached its target ${formatSeconds(waiter.target)}`));
+        if (waiter.target <= now) waiter.resolve();
+        else waiter.reject(new RuntimeError(`The loop stopped at virtual time ${formatSeconds(now)} before advance() reached its target ${formatSeconds(waiter.target)}`));
       }
-      if (!this._stopAtTarget) this._advanceTarget = null;
+      if (this._mode !== RunMode.ToTarget) this._advanceTarget = null;
     });
   }
 
   override close(): void {
     super.close();
-    this._clearDeadlockTimer();
+    this._endIdlePeriod();
+  }
+
+  /**
+   * Counts promises wrapped into loop futures (executor jobs, wrapFuture):
+   * while one is pending, a quiet loop is waiting for it, not deadlocked.
+   */
+  protected override onPromiseWrapped(promise: PromiseLike<unknown>): void {
+    this._pendingForeign++;
+    const done = (): void => {
+      this._pendingForeign--;
+    };
+    promise.then(done, done);
   }
 
   protected override wakeup(): void {
-    this._idleToken++;
-    this._idleWaiting = false;
-    this._clearDeadlockTimer();
+    this._endIdlePeriod();
     super.wakeup();
   }
 
   protected override onIdle(delaySeconds: number): void {
-    this._idleWaiting = true;
-    const token = ++this._idleToken;
-    if (this._failure !== null) {
-      this._failure = null;
+    this._endIdlePeriod();
+    const period: IdlePeriod = { deadlockTimer: null };
+    this._idle = period;
+    if (this._suspectedDeadlock !== null) {
+      this._suspectedDeadlock = null;
       // Still deadlocked now that the loop ran once more? Then end the run with it.
-      const failure = delaySeconds === Infinity ? this._findDeadlock() : null;
-      if (failure !== null) throw failure; // runForever() rejects with it
-    }
-    if (this._untilIdle) {
-      this.stop();
-      return;
+      const deadlock = delaySeconds === Infinity ? this._findDeadlock() : null;
+      if (deadlock !== null) throw deadlock; // runForever() rejects with it
     }
     const deadline = delaySeconds === Infinity ? Infinity : nextTimerDeadline(this);
-    const target = this._advanceTarget;
-    const limit = target ?? (this._auto ? Infinity : this._now);
-    if (deadline !== Infinity && deadline <= limit) {
-      // Give Node one turn (promise continuations, I/O already queued) before
-      // jumping; longer while outside work the loop awaits is still pending.
-      const jump = (): void => {
-        if (token !== this._idleToken || !this._idleWaiting) return;
-        if (deadline > this._now) {
-          this._now = deadline;
-          this._jumps++;
-        }
-        this.wakeup();
-      };
-      if (this._pendingForeign > 0 && this._advanceTarget === null) setTimeout(jump, this._foreignGraceMs);
-      else setImmediate(jump);
-      return;
-    }
-    if (target !== null) {
-      if (target > this._now) {
-        this._now = target;
-        this._jumps++;
-      }
-      this._advanceTarget = null;
-      const reached = this._advanceWaiters.splice(0);
-      for (const waiter of reached) waiter.resolve();
-      if (this._stopAtTarget) {
+    switch (this._decideIdle(deadline)) {
+      case IdleAction.Stop:
         this.stop();
         return;
-      }
-      if (this._auto && deadline !== Infinity) {
-        this.wakeup(); // keep auto-advancing past the target
+      case IdleAction.JumpToTimer: {
+        // Give Node one turn (promise continuations, I/O already queued) before
+        // jumping; longer while outside work the loop awaits is still pending.
+        const jump = (): void => {
+          if (this._idle !== period) return;
+          this._clock.jumpTo(deadline);
+          this.wakeup();
+        };
+        if (this._pendingForeign > 0 && this._advanceTarget === null) setTimeout(jump, this._foreignGraceMs);
+        else setImmediate(jump);
         return;
       }
-    }
-    if (this._auto && deadline === Infinity && this._detectDeadlock && pendingTasks(this).size > 0) {
-      this._deadlockTimer = setTimeout(() => {
-        this._deadlockTimer = null;
-        if (token !== this._idleToken || !this._idleWaiting) return;
-        const deadlock = this._findDeadlock();
-        if (deadlock === null) return;
-        this._failure = deadlock;
-        this.wakeup(); // the next onIdle() throws it
-      }, this._deadlockGraceMs);
-    }
-  }
-
-  private _clearDeadlockTimer(): void {
-    if (this._deadlockTimer !== null) {
-      clearTimeout(this._deadlockTimer);
-      this._deadlockTimer = null;
+      case IdleAction.ReachTarget:
+        this._reachTarget(deadline);
+        return;
+      case IdleAction.WatchForDeadlock:
+        period.deadlockTimer = setTimeout(() => {
+          period.deadlockTimer = null;
+          if (this._idle !== period) return;
+          const deadlock = this._findDeadlock();
+          if (deadlock === null) return;
+          this._suspectedDeadlock = deadlock;
+          this.wakeup(); // the next onIdle() throws it
+        }, this._deadlockGraceMs);
+        return;
+      case IdleAction.Wait:
+        return;
     }
   }
 
-  /** A DeadlockError if every pending task waits on a loop future, else null. */
+  /** The idle policy: what to do with nothing ready and the earliest timer at `deadline` (Infinity: none). */
+  private _decideIdle(deadline: number): IdleAction {
+    if (this._mode === RunMode.UntilIdle) return IdleAction.Stop;
+    const target = this._advanceTarget;
+    const limit = target ?? (this._auto ? Infinity : this._clock.now);
+    if (deadline !== Infinity && deadline <= limit) return IdleAction.JumpToTimer;
+    if (target !== null) return IdleAction.ReachTarget;
+    if (this._auto && deadline === Infinity && this._detectDeadlock && pendingTasks(this).size > 0) return IdleAction.WatchForDeadlock;
+    return IdleAction.Wait;
+  }
+
+  /** No timer falls due before the advance() target: the clock moves there and advance() settles. */
+  private _reachTarget(deadline: number): void {
+    this._clock.jumpTo(this._advanceTarget as number);
+    this._advanceTarget = null;
+    for (const waiter of this._advanceWaiters.splice(0)) waiter.resolve();
+    if (this._mode === RunMode.ToTarget) this.stop();
+    else if (this._auto && deadline !== Infinity) this.wakeup(); // keep auto-advancing past the target
+  }
+
+  private _endIdlePeriod(): void {
+    const period = this._idle;
+    if (period === null) return;
+    this._idle = null;
+    if (period.deadlockTimer !== null) clearTimeout(period.deadlockTimer);
+  }
+
   private _findDeadlock(): DeadlockError | null {
-    if (this._pendingForeign > 0) return null;
-    const waiting: WaitingTask[] = [];
-    for (const task of pendingTasks(this)) {
-      const waiter = awaitedFuture(task);
-      // A task awaiting a non-aioloop promise may be woken from outside the loop.
-      if (waiter === null) return null;
-      waiting.push({ name: task.getName(), waitingOn: describeFuture(waiter), task });
-    }
-    return waiting.length === 0 ? null : new DeadlockError(this._now, waiting);
+    return this._pendingForeign > 0 ? null : findDeadlock(this, this._clock.now);
   }
-}
-
-function describeFuture(future: Future<unknown>): string {
-  const maybeTask = future as Future<unknown> & { getName?: () => string };
-  if (typeof maybeTask.getName === 'function') return `task ${maybeTask.getName()}`;
-  return String(future);
 }

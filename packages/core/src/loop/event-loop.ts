@@ -166,9 +166,7 @@ export class EventLoop {
    * in the order they were scheduled (FIFO).
    */
   callSoon<A extends unknown[]>(callback: (this: void, ...args: A) => void, ...args: A): Handle {
-    this._checkClosed();
-    checkCallback(callback, 'callSoon');
-    return this._callSoon(callback as unknown as LoopCallback, args.length === 0 ? undefined : args);
+    return this._callSoonChecked(callback, args, 'callSoon');
   }
 
   /**
@@ -177,9 +175,9 @@ export class EventLoop {
    * loop. Other threads use {@link EventLoop.createThreadsafeBridge}.
    */
   callSoonThreadsafe<A extends unknown[]>(callback: (this: void, ...args: A) => void, ...args: A): Handle {
-    this._checkClosed();
-    checkCallback(callback, 'callSoonThreadsafe');
-    return this._callSoon(callback as unknown as LoopCallback, args.length === 0 ? undefined : args);
+    // One thread, one JavaScript context: scheduling already wakes an idle loop,
+    // so this is callSoon under asyncio's name (other threads use a bridge).
+    return this._callSoonChecked(callback, args, 'callSoonThreadsafe');
   }
 
   /**
@@ -199,6 +197,12 @@ export class EventLoop {
     this._checkClosed();
     checkCallback(callback, 'callAt');
     return this._callAt(when, callback as unknown as LoopCallback, args.length === 0 ? undefined : args);
+  }
+
+  private _callSoonChecked(callback: unknown, args: unknown[], method: string): Handle {
+    this._checkClosed();
+    checkCallback(callback, method);
+    return this._callSoon(callback as LoopCallback, args.length === 0 ? undefined : args);
   }
 
   /** @internal callSoon without argument checks, for the library's own callbacks. */
@@ -402,11 +406,7 @@ export class EventLoop {
    */
   protected wakeup(): void {
     if (this._drive !== Drive.Waiting) return;
-    if (this._nodeTimer !== null) {
-      clearTimeout(this._nodeTimer);
-      this._nodeTimer = null;
-      this._nodeTimerWhen = Infinity;
-    }
+    this._clearNodeTimer();
     this._drive = Drive.Scheduled;
     setImmediate(this._slice);
   }
@@ -414,11 +414,7 @@ export class EventLoop {
   /** A slice starts in its own Node turn (setImmediate or a timer): a fresh time budget. */
   private readonly _slice = (): void => {
     if (this._drive !== Drive.Scheduled && this._drive !== Drive.Active) return;
-    if (this._nodeTimer !== null) {
-      clearTimeout(this._nodeTimer);
-      this._nodeTimer = null;
-      this._nodeTimerWhen = Infinity;
-    }
+    this._clearNodeTimer();
     this._drive = Drive.Active;
     this._sliceStart = performance.now();
     this._sinceClockCheck = 0;
@@ -549,6 +545,14 @@ export class EventLoop {
     this._nodeTimer = setTimeout(this._onNodeTimer, ms);
   }
 
+  private _clearNodeTimer(): void {
+    if (this._nodeTimer !== null) {
+      clearTimeout(this._nodeTimer);
+      this._nodeTimer = null;
+      this._nodeTimerWhen = Infinity;
+    }
+  }
+
   private readonly _onNodeTimer = (): void => {
     this._nodeTimer = null;
     this._nodeTimerWhen = Infinity;
@@ -560,11 +564,7 @@ export class EventLoop {
   private _finishRun(error: unknown): void {
     this._drive = Drive.Stopped;
     this._stopping = false;
-    if (this._nodeTimer !== null) {
-      clearTimeout(this._nodeTimer);
-      this._nodeTimer = null;
-      this._nodeTimerWhen = Infinity;
-    }
+    this._clearNodeTimer();
     if (this._keepAlive !== null) {
       clearInterval(this._keepAlive);
       this._keepAlive = null;

@@ -3,7 +3,7 @@
  * `[host, port, flowinfo, scopeId]` for AF_INET6, a path string for AF_UNIX.
  */
 import type { DatagramAddress } from '@aioloop/core';
-import { describeArg } from '../dns.js';
+import { describeValue } from '@aioloop/core';
 
 /**
  * Per-datagram overhead counted in the write-buffer size, as CPython 3.12+
@@ -54,7 +54,7 @@ export function sameAddress(a: DatagramAddress, b: DatagramAddress): boolean {
 export function showAddress(addr: unknown): string {
   if (typeof addr === 'string') return JSON.stringify(addr);
   if (Array.isArray(addr)) return `[${addr.map((item) => (typeof item === 'string' ? JSON.stringify(item) : String(item))).join(', ')}]`;
-  return describeArg(addr);
+  return describeValue(addr);
 }
 
 /**

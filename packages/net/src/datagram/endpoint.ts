@@ -8,7 +8,8 @@ import dgram from 'node:dgram';
 import fs from 'node:fs';
 import net from 'node:net';
 import { wrapFuture, type DatagramAddress, type DatagramProtocolLike, type EventLoop, type Future, type Task } from '@aioloop/core';
-import { AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC, describeArg, IPPROTO_UDP, SOCK_DGRAM, type AddrInfo, type PortLike, type SockAddr } from '../dns.js';
+import { describeValue } from '@aioloop/core';
+import { AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC, IPPROTO_UDP, SOCK_DGRAM, type AddrInfo, type PortLike, type SockAddr } from '../dns.js';
 import type { ProtocolFactory } from '../pipes.js';
 import { nativeBinding, nativeSocketsAvailable } from '../native/binding.js';
 import { isSocket, SO_BROADCAST, SO_REUSEPORT, Socket, SOL_SOCKET } from '../native/socket.js';
@@ -67,19 +68,19 @@ interface CheckedOptions {
 
 function checkInt(value: unknown, name: string, accepted: string): number {
   if (value === undefined || value === null) return 0;
-  if (typeof value !== 'number' || !Number.isInteger(value)) fail(`${name} must be ${accepted}, got ${describeArg(value)}`);
+  if (typeof value !== 'number' || !Number.isInteger(value)) fail(`${name} must be ${accepted}, got ${describeValue(value)}`);
   return value;
 }
 
 function checkFlag(value: unknown, name: string): boolean {
   if (value === undefined || value === null) return false;
-  if (typeof value !== 'boolean') fail(`${name} must be a boolean, got ${describeArg(value)}`);
+  if (typeof value !== 'boolean') fail(`${name} must be a boolean, got ${describeValue(value)}`);
   return value;
 }
 
 function checkOptions(options: unknown): CheckedOptions {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    fail(`options must be an object { localAddr, remoteAddr, family, proto, flags, reusePort, allowBroadcast, sock }, got ${describeArg(options)}`);
+    fail(`options must be an object { localAddr, remoteAddr, family, proto, flags, reusePort, allowBroadcast, sock }, got ${describeValue(options)}`);
   }
   for (const key of Object.keys(options)) {
     if (key === 'reuseAddress') {
@@ -96,7 +97,7 @@ function checkOptions(options: unknown): CheckedOptions {
   if (proto !== 0 && proto !== IPPROTO_UDP) throw new RangeError(`${METHOD}(): proto must be 0 or IPPROTO_UDP (17), got ${proto}`);
   const flags = checkInt(o.flags, 'flags', 'a bitwise OR of AI_* flags');
   const sock = o.sock ?? null;
-  if (sock !== null && !(sock instanceof dgram.Socket) && !isSocket(sock)) fail(`sock must be a datagram socket (a Socket of type SOCK_DGRAM or a dgram.Socket), got ${describeArg(sock)}`);
+  if (sock !== null && !(sock instanceof dgram.Socket) && !isSocket(sock)) fail(`sock must be a datagram socket (a Socket of type SOCK_DGRAM or a dgram.Socket), got ${describeValue(sock)}`);
   if (sock !== null && isSocket(sock)) {
     if (sock.fileno() < 0) fail('sock is closed');
     if (sock.type !== SOCK_DGRAM) fail(`a datagram socket (SOCK_DGRAM) was expected, got ${sock.toString()}`);
@@ -116,9 +117,9 @@ function checkOptions(options: unknown): CheckedOptions {
 function checkIpAddress(addr: unknown, name: string): readonly [string | null, PortLike] {
   if (!Array.isArray(addr) || addr.length !== 2) fail(`${name} must be [host, port] (a 2-element array, as asyncio's 2-tuple), got ${showAddress(addr)}`);
   const [host, port] = addr as unknown[];
-  if (host !== null && typeof host !== 'string') fail(`${name}[0] (host) must be a string or null, got ${describeArg(host)}`);
+  if (host !== null && typeof host !== 'string') fail(`${name}[0] (host) must be a string or null, got ${describeValue(host)}`);
   if (port !== null && port !== undefined && typeof port !== 'number' && typeof port !== 'string') {
-    fail(`${name}[1] (port) must be a number, a service name or null, got ${describeArg(port)}`);
+    fail(`${name}[1] (port) must be a number, a service name or null, got ${describeValue(port)}`);
   }
   return addr as unknown as readonly [string | null, PortLike];
 }

@@ -9,8 +9,9 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { SendfileNotAvailableError, type EventLoop, type Future } from '@aioloop/core';
+import { describeValue } from '@aioloop/core';
 import { checkClosed } from '@aioloop/core/internal';
-import { AF_INET, AF_INET6, SOCK_STREAM, describeArg } from '../dns.js';
+import { AF_INET, AF_INET6, SOCK_STREAM } from '../dns.js';
 import { systemError } from './errors.js';
 import { addWaiter, READ, removeWaiter, WRITE, type DirectWaiter } from './fd-watchers.js';
 import { checkAddress, checkBytes, EAGAIN, Socket, SO_ERROR, SOL_SOCKET, type SocketAddress } from './socket.js';
@@ -19,7 +20,7 @@ const EINPROGRESS = -115;
 const EINTR = -4;
 
 function checkSocket(sock: unknown, method: string): Socket {
-  if (!(sock instanceof Socket)) throw new TypeError(`${method}(): sock must be a Socket from @aioloop/net (socket(), socketpair(), Socket.fromFd()), got ${describeArg(sock)}`);
+  if (!(sock instanceof Socket)) throw new TypeError(`${method}(): sock must be a Socket from @aioloop/net (socket(), socketpair(), Socket.fromFd()), got ${describeValue(sock)}`);
   if (sock.fileno() < 0) throw systemError(-9, method);
   if (sock.getblocking()) {
     throw new RangeError(`${method}(): the socket must be non-blocking: call sock.setblocking(false) first (a blocking call would freeze the event loop)`);
@@ -28,7 +29,7 @@ function checkSocket(sock: unknown, method: string): Socket {
 }
 
 function checkNbytes(value: unknown, method: string, name: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new TypeError(`${method}(): ${name} must be a non-negative integer, got ${describeArg(value)}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new TypeError(`${method}(): ${name} must be a non-negative integer, got ${describeValue(value)}`);
   return value;
 }
 
@@ -278,15 +279,15 @@ export function sockSendfile(
   checkSocket(sock, 'sockSendfile');
   if (sock.type !== SOCK_STREAM) throw new RangeError('sockSendfile(): only SOCK_STREAM type sockets are supported');
   if (count !== null && (typeof count !== 'number' || !Number.isInteger(count) || count <= 0)) {
-    throw new TypeError(`sockSendfile(): count must be a positive integer or null, got ${describeArg(count)}`);
+    throw new TypeError(`sockSendfile(): count must be a positive integer or null, got ${describeValue(count)}`);
   }
   if (typeof offset !== 'number' || !Number.isInteger(offset) || offset < 0) {
-    throw new TypeError(`sockSendfile(): offset must be a non-negative integer, got ${describeArg(offset)}`);
+    throw new TypeError(`sockSendfile(): offset must be a non-negative integer, got ${describeValue(offset)}`);
   }
   const fallback = options.fallback ?? true;
-  if (typeof fallback !== 'boolean') throw new TypeError(`sockSendfile(): fallback must be a boolean, got ${describeArg(fallback)}`);
+  if (typeof fallback !== 'boolean') throw new TypeError(`sockSendfile(): fallback must be a boolean, got ${describeValue(fallback)}`);
   const fd = fileFd(file);
-  if (fd === null) throw new TypeError(`sockSendfile(): file must be a file descriptor, a FileHandle or an object with fileno(), got ${describeArg(file)}`);
+  if (fd === null) throw new TypeError(`sockSendfile(): file must be a file descriptor, a FileHandle or an object with fileno(), got ${describeValue(file)}`);
   checkClosed(loop);
   const result = loop.createFuture<number>();
   const native = sendfileNative(loop, sock, fd, offset, count);

@@ -7,8 +7,9 @@
  * blocking; on a non-blocking socket a call that would block throws
  * {@link BlockingIOError}.
  */
+import { describeValue } from '@aioloop/core';
 import type { NativeAddress, NativeBinding } from '@aioloop/native-sockets';
-import { AF_INET, AF_INET6, AF_UNIX, SOCK_STREAM, describeArg } from '../dns.js';
+import { AF_INET, AF_INET6, AF_UNIX, SOCK_STREAM } from '../dns.js';
 import { nativeBinding } from './binding.js';
 import { resolveError, systemError } from './errors.js';
 
@@ -59,7 +60,7 @@ function bindingFor(feature: string): NativeBinding {
 }
 
 function checkInt(value: unknown, method: string, name: string, min = 0): number {
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw new TypeError(`${method}(): ${name} must be an integer, got ${describeArg(value)}`);
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw new TypeError(`${method}(): ${name} must be an integer, got ${describeValue(value)}`);
   if (value < min) throw new RangeError(`${method}(): ${name} must be >= ${min}, got ${value}`);
   return value;
 }
@@ -69,7 +70,7 @@ export function checkBytes(value: unknown, method: string, name: string): Uint8A
   if (value instanceof Uint8Array) return value;
   if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
   if (value instanceof ArrayBuffer) return new Uint8Array(value);
-  throw new TypeError(`${method}(): ${name} must be a Buffer, TypedArray, DataView or ArrayBuffer, got ${describeArg(value)}`);
+  throw new TypeError(`${method}(): ${name} must be a Buffer, TypedArray, DataView or ArrayBuffer, got ${describeValue(value)}`);
 }
 
 /** Checks an address for `family` (Python's forms) and returns it for the native call. */
@@ -77,22 +78,22 @@ export function checkAddress(family: number, address: unknown, method: string): 
   if (family === AF_UNIX) {
     if (typeof address === 'string') return address;
     if (Buffer.isBuffer(address)) return address.toString('utf8');
-    throw new TypeError(`${method}(): an AF_UNIX address is a path string ('\\0name' for an abstract name), got ${describeArg(address)}`);
+    throw new TypeError(`${method}(): an AF_UNIX address is a path string ('\\0name' for an abstract name), got ${describeValue(address)}`);
   }
   const inet6 = family === AF_INET6;
   if (family !== AF_INET && !inet6) throw new TypeError(`${method}(): addresses of family ${family} are not supported`);
   const form = inet6 ? '[host, port, flowinfo?, scopeId?]' : '[host, port]';
   if (!Array.isArray(address) || address.length < 2 || address.length > (inet6 ? 4 : 2) || typeof address[0] !== 'string') {
-    throw new TypeError(`${method}(): an ${inet6 ? 'AF_INET6' : 'AF_INET'} address is ${form}, got ${describeArg(address)}`);
+    throw new TypeError(`${method}(): an ${inet6 ? 'AF_INET6' : 'AF_INET'} address is ${form}, got ${describeValue(address)}`);
   }
   const port: unknown = address[1];
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new RangeError(`${method}(): the port must be an integer 0-65535, got ${describeArg(port)}`);
+    throw new RangeError(`${method}(): the port must be an integer 0-65535, got ${describeValue(port)}`);
   }
   for (let i = 2; i < address.length; i++) {
     const v: unknown = address[i];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) {
-      throw new RangeError(`${method}(): ${i === 2 ? 'flowinfo' : 'scopeId'} must be an integer 0-4294967295, got ${describeArg(v)}`);
+      throw new RangeError(`${method}(): ${i === 2 ? 'flowinfo' : 'scopeId'} must be an integer 0-4294967295, got ${describeValue(v)}`);
     }
   }
   return address as NativeAddress;
@@ -187,7 +188,7 @@ export class Socket implements Disposable {
 
   /** Python's `setblocking(flag)`: `false` makes every call non-blocking (O_NONBLOCK). */
   setblocking(flag: boolean): void {
-    if (typeof flag !== 'boolean') throw new TypeError(`Socket.setblocking(): flag must be a boolean, got ${describeArg(flag)}`);
+    if (typeof flag !== 'boolean') throw new TypeError(`Socket.setblocking(): flag must be a boolean, got ${describeValue(flag)}`);
     const rc = this._b.setblocking(this._fd, flag);
     if (rc < 0) fail(this._b, rc, 'setblocking');
     this._blocking = flag;
@@ -446,7 +447,7 @@ export function fileobjToFd(fileobj: unknown, method: string): number {
     fd = (fileobj as { fileno(): unknown }).fileno();
   }
   if (typeof fd !== 'number' || !Number.isInteger(fd)) {
-    throw new TypeError(`${method}(): expected a file descriptor (a non-negative integer) or an object with fileno(), got ${describeArg(fileobj)}`);
+    throw new TypeError(`${method}(): expected a file descriptor (a non-negative integer) or an object with fileno(), got ${describeValue(fileobj)}`);
   }
   if (fd < 0) throw new RangeError(`${method}(): invalid file descriptor: ${fd}${fileobj instanceof Socket ? ' (the socket is closed)' : ''}`);
   return fd;
