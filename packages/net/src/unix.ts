@@ -16,7 +16,7 @@ import {
 } from '@aioloop/core';
 import { describeValue } from '@aioloop/core';
 import { connectSocket, type ConnectSocketOptions } from './connect.js';
-import { AF_UNIX, type PortLike } from './dns.js';
+import { AF_UNIX, pythonRepr, type PortLike } from './dns.js';
 import type { ProtocolFactory } from './pipes.js';
 import { checkServerOptions, closeListener, listen, Server, startNewServer, type ServerSockLike } from './server.js';
 import { checkConnectedSocket, checkFactory, checkOptionKeys, makeClientTransport } from './socket-transport.js';
@@ -116,7 +116,7 @@ function checkPath(path: unknown, method: string): string {
 }
 
 function addressInUse(path: string, detail: string): Error {
-  const error = new Error(`Address ${JSON.stringify(path)} is already in use${detail}`) as NodeJS.ErrnoException;
+  const error = new Error(`Address ${pythonRepr(path)} is already in use${detail}`) as NodeJS.ErrnoException;
   error.code = 'EADDRINUSE';
   error.errno = -98;
   error.syscall = 'bind';

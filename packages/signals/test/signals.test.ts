@@ -2,8 +2,10 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EventLoop, RuntimeError, getRunningLoop, type ExceptionContext } from '@aioloop/core';
+import { EventLoop, Protocol, RuntimeError, getRunningLoop, type ExceptionContext } from '@aioloop/core';
 import { installGracefulShutdown, signalName, signalNumber } from '../src/index.js';
+import '@aioloop/net';
+import net from 'node:net';
 
 const loops: EventLoop[] = [];
 function newLoop(): EventLoop {
@@ -237,7 +239,35 @@ describe('bad arguments', () => {
 });
 
 describe('installGracefulShutdown', () => {
-  it('on the first signal stops accepting, closes clients, waits, cleans up, then removes its handlers', async () => {
+  it('with a real TCP server: the signal stops accepting, closes the connected client, and waits for it', async () => {
+    const loop = newLoop();
+    const client = await loop.runUntilComplete(async () => {
+      const server = await loop.createServer(() => new Protocol(), '127.0.0.1', 0);
+      const port = (server.sockets[0]!.getsockname() as [string, number])[1];
+      const sock = net.connect(port, '127.0.0.1');
+      const ended = new Promise<void>((resolve) => sock.once('close', () => resolve()));
+      sock.on('error', () => {});
+      await new Promise<void>((resolve) => sock.once('connect', () => resolve()));
+      const shutdown = installGracefulShutdown(loop, { signals: ['SIGUSR2'], closeables: [server] });
+      loop.callSoon(() => process.kill(process.pid, 'SIGUSR2'));
+      expect(await shutdown.done).toBe('SIGUSR2');
+      expect(server.isServing()).toBe(false);
+      return { port, ended };
+    });
+    await client.ended; // the server closed the connection
+    // Nothing listens any more: a new connection is refused.
+    const refused = await new Promise<string>((resolve) => {
+      const probe = net.connect(client.port, '127.0.0.1');
+      probe.once('connect', () => {
+        probe.destroy();
+        resolve('connected');
+      });
+      probe.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+    });
+    expect(refused).toBe('ECONNREFUSED');
+  });
+
+  it('on the first signal calls each step in order (close, stopAccepting, closeClients, waitClosed, cleanup), then removes its handlers', async () => {
     const loop = newLoop();
     const steps: string[] = [];
     const server = {

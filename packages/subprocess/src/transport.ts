@@ -330,7 +330,7 @@ export class SubprocessPipesTransport implements SubprocessTransport {
     } else {
       throw new TypeError(`sendSignal(): signal must be a signal name such as 'SIGTERM' or a signal number, got ${String(signal)}`);
     }
-    this._checkProc('sendSignal');
+    this._checkProc();
     // Node sends nothing once the child was reaped (its handle is gone).
     this._signal(name);
   }
@@ -338,21 +338,20 @@ export class SubprocessPipesTransport implements SubprocessTransport {
   /** Sends SIGTERM (throws {@link ProcessLookupError} once the child is gone). */
   terminate(this: object): void;
   terminate(): void {
-    this._checkProc('terminate');
+    this._checkProc();
     this._signal('SIGTERM');
   }
 
   /** Sends SIGKILL (throws {@link ProcessLookupError} once the child is gone). */
   kill(this: object): void;
   kill(): void {
-    this._checkProc('kill');
+    this._checkProc();
     this._signal('SIGKILL');
   }
 
-  private _checkProc(method: string): void {
-    if (this._returncode !== null) {
-      throw new ProcessLookupError(`${method}(): process ${this._pid} already exited (returncode ${this._returncode})`);
-    }
+  private _checkProc(): void {
+    // asyncio raises a bare ProcessLookupError() here: no message.
+    if (this._returncode !== null) throw new ProcessLookupError();
   }
 
   /**

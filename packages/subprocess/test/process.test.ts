@@ -185,12 +185,19 @@ describe('Process stdin, drain and communicate', () => {
   it('wait() returns once the child exits even while a grandchild keeps its stdout open', async () => {
     const loop = newLoop();
     await run(loop, async () => {
-      const proc = await createSubprocessShell('sleep 1 & echo started', { stdout: 'pipe' });
-      expect((await proc.stdout!.readline()).toString()).toBe('started\n');
-      const t0 = loop.time();
-      expect(await proc.wait()).toBe(0);
-      expect(loop.time() - t0).toBeLessThan(0.9);
-      await proc.stdout!.read(); // the grandchild closes it after a second
+      // The grandchild holds the pipe's write end; it prints its pid so the test can end it.
+      const proc = await createSubprocessShell('sleep 30 & echo $!', { stdout: 'pipe' });
+      const grandchild = Number((await proc.stdout!.readline()).toString());
+      expect(grandchild).toBeGreaterThan(0);
+      try {
+        expect(await proc.wait()).toBe(0);
+        // wait() did not wait for the pipe: the grandchild still runs and holds it open.
+        expect(() => process.kill(grandchild, 0)).not.toThrow();
+        expect(proc.stdout!.atEof()).toBe(false);
+      } finally {
+        process.kill(grandchild, 'SIGKILL');
+      }
+      expect((await proc.stdout!.read()).length).toBe(0); // EOF once the grandchild is gone
     });
   });
 
@@ -257,8 +264,9 @@ describe('Process stdin, drain and communicate', () => {
           const proc = await outer;
           proc.kill();
           await proc.wait();
-        } catch {
-          /* cancelled */
+        } catch (error) {
+          // Only the cancellation may end up here.
+          expect(error).toBeInstanceOf(CancelledError);
         }
       });
     }

@@ -130,7 +130,7 @@ class TransportFlowControl extends WriteFlowControl {
   }
 
   protected override _bufferSize(): number {
-    return (this.owner as unknown as StreamTransportBase)._bufferSize();
+    return (this.owner as unknown as StreamTransportBase)._unsentSize();
   }
 
   protected override _currentProtocol(): BaseProtocolLike<never> {
@@ -590,6 +590,22 @@ export abstract class StreamTransportBase {
   _bufferSize(): number {
     if ((this._state & (LOST | WRITES)) !== WRITES) return 0;
     return (this._stream as Writable).writableLength;
+  }
+
+  /**
+   * @internal getWriteBufferSize(): asyncio counts only the bytes the kernel has
+   * not taken yet. Node keeps a partly sent chunk in `writableLength` whole until
+   * it completes; libuv's `writeQueueSize` holds what is left of it.
+   */
+  _unsentSize(): number {
+    const size = this._bufferSize();
+    if (size === 0) return 0;
+    const stream = this._stream as Writable & { _handle?: { writeQueueSize?: unknown } | null; encrypted?: boolean };
+    const state = (stream as { _writableState?: { writing?: boolean; writelen?: number } })._writableState;
+    const leftInLibuv = stream._handle?.writeQueueSize;
+    // TLS queues ciphertext in libuv, which does not match the plaintext counts.
+    if (state?.writing !== true || typeof leftInLibuv !== 'number' || typeof state.writelen !== 'number' || stream.encrypted === true) return size;
+    return size - state.writelen + leftInLibuv;
   }
 
   /**

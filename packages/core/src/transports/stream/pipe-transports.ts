@@ -98,7 +98,7 @@ export class WritePipeTransport extends StreamTransportBase implements WriteTran
 
   /** Bytes Node has not handed to the OS yet. */
   getWriteBufferSize(): number {
-    return this._bufferSize();
+    return this._unsentSize();
   }
 
   /** `[low, high]`. */

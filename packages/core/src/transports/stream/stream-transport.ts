@@ -396,7 +396,7 @@ export class StreamTransport extends StreamTransportBase implements Transport {
 
   /** Bytes Node has not handed to the OS yet. */
   getWriteBufferSize(): number {
-    return this._bufferSize();
+    return this._unsentSize();
   }
 
   /** `[low, high]`. */
