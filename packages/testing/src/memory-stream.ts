@@ -183,7 +183,7 @@ export class MemoryStreamTransport implements Transport {
     if (this.closing) return;
     this.closing = true;
     this.reading = false;
-    this.recvQueue = [];
+    this.dropReceived();
     if (this.sendQueued === 0) this.finish(null);
     else this.closeAfterFlush = true;
   }
@@ -316,6 +316,18 @@ export class MemoryStreamTransport implements Transport {
     }
   }
 
+  /**
+   * Discards received bytes nobody will read: they count as consumed, so the
+   * peer's window opens and its later bytes meet this closed end (dropped, or a
+   * reset) instead of waiting forever for room.
+   */
+  private dropReceived(): void {
+    let dropped = 0;
+    for (const chunk of this.recvQueue) dropped += chunk.byteLength;
+    this.recvQueue = [];
+    if (dropped > 0) this.link.ack(this, dropped);
+  }
+
   private takeChunk(): Buffer {
     let size = 0;
     const parts: Buffer[] = [];
@@ -365,7 +377,7 @@ export class MemoryStreamTransport implements Transport {
     this.reading = false;
     this.sendQueue = [];
     this.sendQueued = 0;
-    this.recvQueue = [];
+    this.dropReceived();
     this.closeAfterFlush = false;
     this.flow.protocolPaused = false;
     this.finish(exc, notifyPeer);

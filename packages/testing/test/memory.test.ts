@@ -75,6 +75,22 @@ describe('createStreamPair', () => {
     });
   });
 
+  it('an end closed with received bytes unread consumes them, so the writer\'s close() still completes (found by the model test)', async () => {
+    const loop = newLoop();
+    await loop.runUntilComplete(async () => {
+      const [[a, pa], [b, pb]] = await createStreamPair(loop, () => new RecordingProtocol({ eofReturn: true }), () => new RecordingProtocol(), { bufferSize: 4096 });
+      b.pauseReading();
+      a.write(Buffer.alloc(20_000)); // 4 KiB reach b's receive buffer; the rest waits in a's write buffer
+      await sleep(0.01);
+      expect(a.getWriteBufferSize()).toBeGreaterThan(0);
+      b.close(); // with the 4 KiB unread
+      await pb.waitFor('connectionLost', 5);
+      a.close();
+      await pa.waitFor('connectionLost', 5);
+      expect(a.getWriteBufferSize()).toBe(0);
+    });
+  });
+
   it('rejects bad arguments naming them', () => {
     const loop = newLoop();
     expect(() => createStreamPair(loop, null as unknown as () => RecordingProtocol, () => new RecordingProtocol())).toThrow(/both protocol factories must be functions, got null/);
