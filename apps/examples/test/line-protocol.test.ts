@@ -28,6 +28,7 @@ describe('line protocol on real TCP (127.0.0.1)', () => {
       expect(await client.request('ECHO hello, world')).toBe('hello, world');
       expect(await client.request('DANCE')).toBe('ERR unknown command');
       expect(await client.request('QUIT')).toBe('BYE');
+      await client.waitClosed(); // the server closes the connection after BYE
       server.close();
       await server.waitClosed();
     });

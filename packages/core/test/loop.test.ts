@@ -144,9 +144,9 @@ describe('cancellation of handles', () => {
     expect(seen).toEqual([]);
   });
 
-  it('purges cancelled timers so a million of them do not stay in the heap', async () => {
+  it('purges cancelled timers so 100,000 of them do not stay in the heap', async () => {
     const loop = newLoop();
-    for (let i = 0; i < 1_000_000; i++) loop.callLater(1000 + i, () => {}).cancel();
+    for (let i = 0; i < 100_000; i++) loop.callLater(1000 + i, () => {}).cancel();
     loop.callSoon(() => loop.stop());
     await loop.runForever();
     expect(loop._timers.length).toBeLessThan(1000);

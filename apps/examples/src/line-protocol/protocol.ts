@@ -79,9 +79,11 @@ export class LineClientProtocol extends Protocol {
   private readonly pending: Future<string>[] = [];
   private lostError: Error | null = null;
   private closed = false;
+  private readonly lost: Future<void>;
 
   constructor(private readonly loop: EventLoop) {
     super();
+    this.lost = loop.createFuture<void>();
   }
 
   override connectionMade(transport: Transport): void {
@@ -98,6 +100,7 @@ export class LineClientProtocol extends Protocol {
   override connectionLost(exc: Error | null): void {
     this.closed = true;
     this.lostError = exc;
+    if (!this.lost.done()) this.lost.setResult(undefined);
     for (const waiter of this.pending.splice(0)) {
       if (!waiter.done()) waiter.setException(new ConnectionClosedError(`connection lost before the response${exc ? `: ${exc.message}` : ''}`));
     }
@@ -126,6 +129,11 @@ export class LineClientProtocol extends Protocol {
     });
     waiter.addDoneCallback(() => timer.cancel());
     return waiter;
+  }
+
+  /** Resolves once the connection is gone (after BYE the server closes it). */
+  waitClosed(): Future<void> {
+    return this.lost;
   }
 
   /** Closes the connection. */

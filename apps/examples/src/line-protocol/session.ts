@@ -1,4 +1,4 @@
-import { sleep, type EventLoop } from '@aioloop/core';
+import { sleep, waitFor, type EventLoop } from '@aioloop/core';
 import { LineClientProtocol } from './protocol.js';
 
 /** What a ping session saw. */
@@ -65,6 +65,7 @@ export async function pingSession(loop: EventLoop, host: string, port: number, o
   if (client !== null && !client.isClosed) {
     const bye = await client.request('QUIT', timeout).catch(() => null);
     if (bye !== 'BYE') client.abort();
+    else await waitFor(client.waitClosed(), timeout).catch(() => client?.abort());
   }
   return stats;
 }
