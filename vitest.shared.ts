@@ -9,6 +9,8 @@ const packages = ['core', 'net', 'subprocess', 'signals', 'policy', 'testing'];
  * TypeScript sources, so tests never depend on a stale build.
  */
 export function packageTestConfig(overrides: { pool?: 'forks' | 'threads'; testTimeout?: number } = {}): ViteUserConfig {
+  // Set AIOLOOP_LEAK_CHECK=0 to run without the per-file leak check.
+  const leakCheck = process.env.AIOLOOP_LEAK_CHECK !== '0';
   return defineConfig({
     resolve: {
       alias: [
@@ -28,6 +30,8 @@ export function packageTestConfig(overrides: { pool?: 'forks' | 'threads'; testT
       testTimeout: overrides.testTimeout ?? 20_000,
       hookTimeout: 20_000,
       passWithNoTests: true,
+      // After each test file: no handle, fd, unhandled rejection or never-retrieved exception left.
+      setupFiles: leakCheck ? [`${root}scripts/vitest-leak-check.ts`] : [],
       // scripts/run-tests.mjs names one report per Node version.
       reporters: ['default', ['json', { outputFile: process.env.AIOLOOP_VITEST_REPORT ?? '.vitest-report.json' }]],
     },
