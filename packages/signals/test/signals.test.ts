@@ -85,6 +85,31 @@ describe('addSignalHandler with real signals', () => {
     expect(called).toBe(1);
   });
 
+  it('a signal arriving while a callback runs is handled after it, once, and the loop goes on', async () => {
+    const loop = newLoop();
+    const order: string[] = [];
+    loop.addSignalHandler('SIGUSR2', () => {
+      order.push('handler');
+      loop.callSoon(() => {
+        order.push('after');
+        loop.stop();
+      });
+    });
+    loop.callSoon(() => {
+      order.push('callback start');
+      process.kill(process.pid, 'SIGUSR2');
+      // Busy for a moment with the signal pending: the handler must not cut in.
+      const until = Date.now() + 20;
+      while (Date.now() < until);
+      order.push('callback end');
+    });
+    // A generous bound for the signal to arrive on a loaded machine.
+    const watchdog = loop.callLater(10, () => loop.stop());
+    await loop.runForever();
+    watchdog.cancel();
+    expect(order).toEqual(['callback start', 'callback end', 'handler', 'after']);
+  });
+
   it('accepts a signal number as well as a name', async () => {
     const loop = newLoop();
     let called = 0;

@@ -1,6 +1,7 @@
 /**
- * Security defaults: subprocessExec runs the program itself with its arguments
- * as they are, never through a shell.
+ * Security defaults and faults: subprocessExec runs the program itself with its
+ * arguments as they are, never through a shell; a child that exits while we
+ * still write to it breaks the pipe cleanly.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,5 +48,26 @@ describe('subprocessExec never uses a shell', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('a child that dies mid-pipe', () => {
+  it('stdin gets a broken pipe once, the rest is reported in order, and the transport still finishes', async () => {
+    const loop = newLoop();
+    await loop.runUntilComplete(async () => {
+      // head exits after 10 bytes while 8 MiB are still being written to it.
+      const [transport, protocol] = await loop.subprocessExec(() => new Recorder(), '/usr/bin/head', ['-c', '10']);
+      const stdin = transport.getPipeTransport(0) as { write(b: Buffer): void; isClosing(): boolean };
+      stdin.write(Buffer.alloc(8 * 1024 * 1024, 0x61));
+      await wrapFuture(protocol.done);
+      expect(transport.getReturncode()).toBe(0);
+      expect(protocol.output(1).toString()).toBe('a'.repeat(10));
+      const stdinLost = protocol.events.filter((e) => e.startsWith('pipeConnectionLost0:'));
+      expect(stdinLost).toHaveLength(1);
+      expect(stdinLost[0]).toBe('pipeConnectionLost0:EPIPE'); // 8 MiB cannot fit in the pipe before head exits
+      expect(protocol.events.filter((e) => e.startsWith('connectionLost:'))).toHaveLength(1);
+      expect(protocol.events.at(-1)).toMatch(/^connectionLost:/);
+      expect(() => stdin.write(Buffer.from('more'))).not.toThrow();
+    });
   });
 });
