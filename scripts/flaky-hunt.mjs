@@ -35,7 +35,8 @@ try {
       const report = join(root, dir, '.flaky-hunt.json');
       rmSync(report, { force: true });
       await new Promise((resolve) => {
-        const child = spawn('npx', ['vitest', 'run', '--reporter=dot', '--reporter=json', `--outputFile.json=${report}`], { cwd: join(root, dir), stdio: 'ignore', detached: true });
+        // vitest.shared.ts names the JSON report after AIOLOOP_VITEST_REPORT.
+        const child = spawn('npx', ['vitest', 'run'], { cwd: join(root, dir), stdio: 'ignore', detached: true, env: { ...process.env, AIOLOOP_VITEST_REPORT: report } });
         running = child;
         child.on('close', resolve);
       });

@@ -62,7 +62,14 @@ async function hold() {
   const server = startServer('echo');
   const port = await server.port;
   const sockets = [];
-  for (let i = 0; i < connections; i += 500) sockets.push(...(await Promise.all(Array.from({ length: Math.min(500, connections - i) }, () => connect(port)))));
+  // In batches, each confirmed by an echo: the kernel's accept queue (somaxconn)
+  // must not overflow, or the extra handshakes wait for SYN-ACK retransmits.
+  const served = (s) => new Promise((resolve) => (s.once('data', resolve), s.write('!')));
+  for (let i = 0; i < connections; i += 500) {
+    const batch = await Promise.all(Array.from({ length: Math.min(500, connections - i) }, () => connect(port)));
+    await Promise.all(batch.map(served));
+    sockets.push(...batch);
+  }
   let echoed = 0;
   let wrong = 0;
   const message = Buffer.alloc(64, 0x62);

@@ -190,7 +190,6 @@ describe('fairness', () => {
     const loop = newLoop();
     let nodeTimerRan = false;
     let rounds = 0;
-    setTimeout(() => (nodeTimerRan = true), 5);
     await loop.runUntilComplete(async () => {
       let ping = loop.createFuture<void>();
       let pong = loop.createFuture<void>();
@@ -200,6 +199,8 @@ describe('fairness', () => {
           await pong;
           pong = loop.createFuture<void>();
           rounds++;
+          // Armed once they are ping-ponging (not before: a loaded machine may run it first).
+          if (rounds === 10) setTimeout(() => (nodeTimerRan = true), 5);
         }
       });
       const b = loop.createTask(async () => {

@@ -375,7 +375,7 @@ describe('stream transport behaviour over real connections', () => {
       expect(contexts[0]!.protocol).toBeInstanceOf(Fragile);
       const failed = contexts[0]!.transport as Transport;
       expect(failed.isClosing()).toBe(true);
-      expect(failed.getExtraInfo('peername')).toEqual(['127.0.0.1', t1.getExtraInfo('sockname')[1]]);
+      expect(failed.getExtraInfo('peername')).toEqual(['127.0.0.1', (t1.getExtraInfo('sockname') as [string, number])[1]]);
       // The server still accepts, and a new connection's protocol answers (a connect
       // alone would succeed in the kernel backlog even if nothing accepted it).
       const [t2, p2] = await loop.createConnection(() => new Collector(loop), '127.0.0.1', port);

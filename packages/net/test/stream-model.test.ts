@@ -27,6 +27,14 @@ interface ModelPair {
 }
 type MakePair = (loop: EventLoop, client: () => Side, server: () => Side) => Promise<ModelPair>;
 
+interface MemoryEnd extends Transport {
+  _reset(exc: Error): void;
+}
+interface MemoryStreamModule {
+  createStreamPair(loop: EventLoop, a: () => Side, b: () => Side, options: { bufferSize: number }): PromiseLike<[[MemoryEnd, Side], [MemoryEnd, Side]]>;
+  systemError(code: string, message: string): Error;
+}
+
 /** A protocol that records everything the model checks. */
 class Side extends Protocol {
   transport: Transport | null = null;
@@ -328,7 +336,8 @@ const kinds: [string, MakePair][] = [
   [
     'in-memory pair (@aioloop/testing, 4 KiB receive buffer)',
     async (loop, client, server) => {
-      const memory = (await import(/* @vite-ignore */ new URL('../../testing/src/memory-stream.ts', import.meta.url).pathname)) as typeof import('../../testing/src/memory-stream.js');
+      // @aioloop/testing is not a dependency of this package: loaded from its sources, typed with the part used.
+      const memory = (await import(/* @vite-ignore */ new URL('../../testing/src/memory-stream.ts', import.meta.url).pathname)) as MemoryStreamModule;
       const [[a], [b]] = await memory.createStreamPair(loop, client, server, { bufferSize: 4096 });
       return {
         client: a,

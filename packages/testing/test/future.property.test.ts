@@ -48,7 +48,7 @@ describe('Future state machine (property)', () => {
           expect(f).toBe(future);
           calls.push(i);
         });
-        let model: ModelState = { state: 'pending' };
+        let model = { state: 'pending' } as ModelState;
         let registered: number[] = []; // the model's callback list while pending
         const expected: number[] = []; // calls the model expects, in order
         const error = new Error('boom');
