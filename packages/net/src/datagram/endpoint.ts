@@ -14,7 +14,7 @@ import type { ProtocolFactory } from '../pipes.js';
 import { nativeBinding, nativeSocketsAvailable } from '../native/binding.js';
 import { isSocket, SO_BROADCAST, SO_REUSEPORT, Socket, SOL_SOCKET } from '../native/socket.js';
 import { reusePortSupported } from '../server.js';
-import { checkFactory } from '../socket-transport.js';
+import { checkFactory, checkOptionKeys } from '../socket-transport.js';
 import { showAddress } from './address.js';
 import { DgramTransport } from './dgram-transport.js';
 import { NativeDatagramTransport } from './native-transport.js';
@@ -48,7 +48,7 @@ export interface CreateDatagramEndpointOptions {
   sock?: Socket | dgram.Socket | null;
 }
 
-const OPTION_KEYS = new Set(['localAddr', 'remoteAddr', 'family', 'proto', 'flags', 'reusePort', 'allowBroadcast', 'sock']);
+const OPTION_KEYS = ['localAddr', 'remoteAddr', 'family', 'proto', 'flags', 'reusePort', 'allowBroadcast', 'sock'] as const;
 const METHOD = 'createDatagramEndpoint';
 
 function fail(message: string): never {
@@ -82,12 +82,10 @@ function checkOptions(options: unknown): CheckedOptions {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     fail(`options must be an object { localAddr, remoteAddr, family, proto, flags, reusePort, allowBroadcast, sock }, got ${describeValue(options)}`);
   }
-  for (const key of Object.keys(options)) {
-    if (key === 'reuseAddress') {
-      fail('reuseAddress is not supported: SO_REUSEADDR on UDP lets another process take over the port (asyncio removed reuse_address in Python 3.11); use reusePort');
-    }
-    if (!OPTION_KEYS.has(key)) fail(`unknown option ${JSON.stringify(key)}; accepted: ${[...OPTION_KEYS].join(', ')}`);
+  if (Object.prototype.hasOwnProperty.call(options, 'reuseAddress')) {
+    fail('reuseAddress is not supported: SO_REUSEADDR on UDP lets another process take over the port (asyncio removed reuse_address in Python 3.11); use reusePort');
   }
+  checkOptionKeys(options, METHOD, OPTION_KEYS);
   const o = options as CreateDatagramEndpointOptions;
   const family = checkInt(o.family, 'family', 'AF_UNSPEC (0), AF_INET (2), AF_INET6 (10) or AF_UNIX (1)');
   if (family !== AF_UNSPEC && family !== AF_INET && family !== AF_INET6 && family !== AF_UNIX) {
