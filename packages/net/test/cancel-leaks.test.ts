@@ -159,7 +159,7 @@ describe('a protocol factory that returns a non-protocol', () => {
       for (let i = 0; i < 20; i++) {
         const error = await loop.createConnection(() => ({}) as Protocol, '127.0.0.1', peer.port).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(TypeError);
-        expect((error as Error).message).toMatch(/^createConnection\(\): protocolFactory\(\) must return a protocol object .*got Object object$/);
+        expect((error as Error).message).toMatch(/^createConnection\(\): protocolFactory\(\) must return a protocol object \(with connectionMade\/dataReceived\/connectionLost, e.g. an instance of a Protocol subclass\), got /);
       }
       await waitFor(loop, () => fdCount() <= fds && peer.open() === 0, 10, 'sockets closed');
     });
