@@ -11,7 +11,6 @@ import type { EventLoop, LoopResource } from './loop/event-loop.js';
 import type { Handle, LoopCallback } from './loop/handles.js';
 import type { Future } from './futures/future.js';
 import type { Task } from './futures/task.js';
-
 import type { StreamTransportBase, TransportServer } from './transports/stream/base.js';
 import type { StreamTransport } from './transports/stream/stream-transport.js';
 
@@ -65,6 +64,8 @@ export function trackResource(loop: EventLoop, resource: LoopResource): void {
 /** The resource closed: `loop.close()` has nothing to release for it. */
 export function untrackResource(loop: EventLoop, resource: LoopResource): void {
   loop._resources.delete(resource);
+}
+
 /** Whether `transport`'s protocol is paused for writing (its write buffer passed the high-water mark). */
 export function writingPaused(transport: StreamTransportBase): boolean {
   return transport._flow?.protocolPaused ?? false;
