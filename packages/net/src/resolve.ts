@@ -5,9 +5,10 @@
  * plugin) is what those methods use. Numeric hosts with numeric ports skip it,
  * as asyncio's `_ipaddr_info` does.
  */
+import { describeValue } from '@aioloop/core';
 import net from 'node:net';
 import type { EventLoop } from '@aioloop/core';
-import { describeArg, getaddrinfo, type AddrInfo, type GetaddrinfoOptions, type PortLike } from './dns.js';
+import { getaddrinfo, type AddrInfo, type GetaddrinfoOptions, type PortLike } from './dns.js';
 // The loop methods must be installed wherever resolution runs (also when a module is imported on its own).
 import './loop-methods.js';
 
@@ -29,10 +30,10 @@ function isNumericPort(port: PortLike): boolean {
 export async function ensureResolved(loop: EventLoop, host: string | null | undefined, port: PortLike, hints: GetaddrinfoOptions): Promise<AddrInfo[]> {
   if (host !== null && host !== undefined && net.isIP(host) !== 0 && isNumericPort(port)) return getaddrinfo(host, port, hints);
   const resolver = (loop as unknown as { getaddrinfo?: unknown }).getaddrinfo;
-  if (typeof resolver !== 'function') throw new TypeError(`loop.getaddrinfo must be a function, got ${describeArg(resolver)}`);
+  if (typeof resolver !== 'function') throw new TypeError(`loop.getaddrinfo must be a function, got ${describeValue(resolver)}`);
   const infos: unknown = await (resolver as LoopGetaddrinfo).call(loop, host, port, hints);
   if (!Array.isArray(infos) || !infos.every((info) => Array.isArray(info) && Array.isArray(info[4]) && typeof info[4][0] === 'string')) {
-    throw new TypeError(`loop.getaddrinfo(${describeArg(host)}, ${describeArg(port)}) must resolve to [family, type, proto, canonname, sockaddr] entries, got ${describeArg(infos)}`);
+    throw new TypeError(`loop.getaddrinfo(${describeValue(host)}, ${describeValue(port)}) must resolve to [family, type, proto, canonname, sockaddr] entries, got ${describeValue(infos)}`);
   }
   return infos as AddrInfo[];
 }

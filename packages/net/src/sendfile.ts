@@ -5,6 +5,7 @@
  * pool) and written through the transport, waiting on its flow control
  * between blocks: asyncio's `_sendfile_fallback`.
  */
+import { describeValue } from '@aioloop/core';
 import fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import {
@@ -19,7 +20,6 @@ import {
   type Task,
 } from '@aioloop/core';
 import { writingPaused } from '@aioloop/core/internal';
-import { describeArg } from './dns.js';
 
 /** asyncio's SENDFILE_FALLBACK_READBUFFER_SIZE: bytes read per block. */
 export const SENDFILE_FALLBACK_READBUFFER_SIZE = 256 * 1024;
@@ -44,7 +44,7 @@ function fdOf(file: unknown): number {
     if (fd < 0) throw new TypeError('sendfile(): file is a closed FileHandle');
     return fd;
   }
-  throw new TypeError(`sendfile(): file must be an open fs.promises.FileHandle or a file descriptor number, got ${describeArg(file)}`);
+  throw new TypeError(`sendfile(): file must be an open fs.promises.FileHandle or a file descriptor number, got ${describeValue(file)}`);
 }
 
 /**
@@ -173,18 +173,18 @@ export function sendfile(
   options: SendfileOptions = {},
 ): Task<number> {
   if (!(transport instanceof StreamTransport) && !(transport instanceof TlsTransport)) {
-    throw new RuntimeError(`sendfile is not supported for transport ${describeArg(transport)}`);
+    throw new RuntimeError(`sendfile is not supported for transport ${describeValue(transport)}`);
   }
   const fd = fdOf(file);
-  if (typeof offset !== 'number' || !Number.isInteger(offset)) throw new TypeError(`sendfile(): offset must be a non-negative integer (got ${describeArg(offset)})`);
+  if (typeof offset !== 'number' || !Number.isInteger(offset)) throw new TypeError(`sendfile(): offset must be a non-negative integer (got ${describeValue(offset)})`);
   if (offset < 0) throw new RangeError(`sendfile(): offset must be a non-negative integer (got ${offset})`);
   if (count !== null && count !== undefined) {
-    if (typeof count !== 'number' || !Number.isInteger(count)) throw new TypeError(`sendfile(): count must be a positive integer (got ${describeArg(count)})`);
+    if (typeof count !== 'number' || !Number.isInteger(count)) throw new TypeError(`sendfile(): count must be a positive integer (got ${describeValue(count)})`);
     if (count <= 0) throw new RangeError(`sendfile(): count must be a positive integer (got ${count})`);
   }
-  if (options === null || typeof options !== 'object') throw new TypeError(`sendfile(): options must be an object such as { fallback: false }, got ${describeArg(options)}`);
+  if (options === null || typeof options !== 'object') throw new TypeError(`sendfile(): options must be an object such as { fallback: false }, got ${describeValue(options)}`);
   const fallback = options.fallback ?? true;
-  if (typeof fallback !== 'boolean') throw new TypeError(`sendfile(): fallback must be a boolean, got ${describeArg(fallback)}`);
+  if (typeof fallback !== 'boolean') throw new TypeError(`sendfile(): fallback must be a boolean, got ${describeValue(fallback)}`);
   if (transport.isClosing()) throw new RuntimeError('Transport is closing');
   if (!fallback) {
     const why = transport instanceof TlsTransport ? 'TLS encrypts in user space' : 'Node offers no sendfile(2) to a socket';

@@ -432,7 +432,7 @@ export function connectAcceptedSocket<P extends BaseProtocolLike<never>>(
 ): Task<[StreamTransport | TlsTransport, P]> {
   const method = 'connectAcceptedSocket';
   checkFactory(protocolFactory, method);
-  if (options === null || typeof options !== 'object') throw new TypeError(`${method}(): options must be an object, got ${describeArg(options)}`);
+  if (options === null || typeof options !== 'object') throw new TypeError(`${method}(): options must be an object, got ${describeValue(options)}`);
   const keywords = checkTlsKeywords(options as Record<string, unknown>, method, 'accepted');
   checkOptionKeys(options, method, ['ssl', 'sslHandshakeTimeout', 'sslShutdownTimeout']);
   const checked = sock instanceof Socket ? nodeSocketFor(sock, method) : checkConnectedSocket(sock, method);

@@ -3,9 +3,9 @@
  * keywords that go with it (asyncio's `ssl=`, `server_hostname=`,
  * `ssl_handshake_timeout=`, `ssl_shutdown_timeout=`).
  */
+import { describeValue } from '@aioloop/core';
 import net from 'node:net';
 import tls from 'node:tls';
-import { describeArg } from '../dns.js';
 
 /** asyncio's SSL_HANDSHAKE_TIMEOUT: seconds a handshake may take before the connection is aborted. */
 export const SSL_HANDSHAKE_TIMEOUT = 60;
@@ -67,13 +67,13 @@ export function sslConfig(ssl: unknown, method: string, server: boolean): SslCon
   if (ssl !== null && typeof ssl === 'object' && !Array.isArray(ssl)) {
     const { rejectUnauthorized, requestCert, ALPNProtocols, ...contextOptions } = ssl as SslContextOptions;
     if (rejectUnauthorized !== undefined && typeof rejectUnauthorized !== 'boolean') {
-      throw new TypeError(`${method}(): ssl.rejectUnauthorized must be a boolean, got ${describeArg(rejectUnauthorized)}`);
+      throw new TypeError(`${method}(): ssl.rejectUnauthorized must be a boolean, got ${describeValue(rejectUnauthorized)}`);
     }
     if (requestCert !== undefined && typeof requestCert !== 'boolean') {
-      throw new TypeError(`${method}(): ssl.requestCert must be a boolean, got ${describeArg(requestCert)}`);
+      throw new TypeError(`${method}(): ssl.requestCert must be a boolean, got ${describeValue(requestCert)}`);
     }
     if (ALPNProtocols !== undefined && (!Array.isArray(ALPNProtocols) || !ALPNProtocols.every((p) => typeof p === 'string'))) {
-      throw new TypeError(`${method}(): ssl.ALPNProtocols must be an array of strings, got ${describeArg(ALPNProtocols)}`);
+      throw new TypeError(`${method}(): ssl.ALPNProtocols must be an array of strings, got ${describeValue(ALPNProtocols)}`);
     }
     const o = contextOptions as tls.SecureContextOptions;
     if (server && o.cert === undefined && o.pfx === undefined) {
@@ -87,7 +87,7 @@ export function sslConfig(ssl: unknown, method: string, server: boolean): SslCon
     }
     return { context, rejectUnauthorized: rejectUnauthorized ?? true, requestCert: requestCert ?? false, ALPNProtocols };
   }
-  throw new TypeError(`${method}(): ssl must be true, a tls.SecureContext or secure-context options ({ ca, cert, key, ... }), got ${describeArg(ssl)}`);
+  throw new TypeError(`${method}(): ssl must be true, a tls.SecureContext or secure-context options ({ ca, cert, key, ... }), got ${describeValue(ssl)}`);
 }
 
 /** The TLS keywords of a call, checked. */
@@ -103,7 +103,7 @@ export interface TlsKeywords {
 function checkTimeout(value: unknown, name: string, method: string, fallback: number): number {
   if (value === undefined || value === null) return fallback;
   if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
-    throw new RangeError(`${method}(): ${name} must be a positive number of seconds, got ${describeArg(value)}`);
+    throw new RangeError(`${method}(): ${name} must be a positive number of seconds, got ${describeValue(value)}`);
   }
   return value;
 }
@@ -130,7 +130,7 @@ export function checkTlsKeywords(options: Record<string, unknown>, method: strin
   }
   const serverHostname = options.serverHostname;
   if (serverHostname !== undefined && serverHostname !== null && typeof serverHostname !== 'string') {
-    throw new TypeError(`${method}(): serverHostname must be a string ('' turns host-name checking off) or null, got ${describeArg(serverHostname)}`);
+    throw new TypeError(`${method}(): serverHostname must be a string ('' turns host-name checking off) or null, got ${describeValue(serverHostname)}`);
   }
   return {
     ssl: sslConfig(raw, method, side !== 'client'),

@@ -2,10 +2,10 @@
  * asyncio's `loop.start_tls()`: upgrades a live plain connection (STARTTLS)
  * and returns the TLS transport that the protocol uses from then on.
  */
+import { describeValue } from '@aioloop/core';
 import net from 'node:net';
 import { RuntimeError, StreamTransport, TlsTransport, wrapFuture, type BaseProtocolLike, type EventLoop, type Task } from '@aioloop/core';
 import { takeOverStream } from '@aioloop/core/internal';
-import { describeArg } from '../dns.js';
 import { SSL_HANDSHAKE_TIMEOUT, SSL_SHUTDOWN_TIMEOUT, sslConfig, type SslOption } from './context.js';
 import { tlsHandshake } from './handshake.js';
 
@@ -46,7 +46,7 @@ function retire(transport: StreamTransport): void {
 function checkTimeout(value: unknown, name: string, fallback: number): number {
   if (value === undefined || value === null) return fallback;
   if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
-    throw new RangeError(`startTls(): ${name} must be a positive number of seconds, got ${describeArg(value)}`);
+    throw new RangeError(`startTls(): ${name} must be a positive number of seconds, got ${describeValue(value)}`);
   }
   return value;
 }
@@ -84,18 +84,18 @@ export function startTls(
   options: StartTlsOptions = {},
 ): Task<TlsTransport> {
   if (!(transport instanceof StreamTransport) || !(transport.stream instanceof net.Socket)) {
-    throw new TypeError(`startTls(): transport ${describeArg(transport)} is not supported by startTls() (a TCP or Unix stream transport is)`);
+    throw new TypeError(`startTls(): transport ${describeValue(transport)} is not supported by startTls() (a TCP or Unix stream transport is)`);
   }
   if (protocol === null || typeof protocol !== 'object') {
-    throw new TypeError(`startTls(): protocol must be a protocol object, got ${describeArg(protocol)}`);
+    throw new TypeError(`startTls(): protocol must be a protocol object, got ${describeValue(protocol)}`);
   }
-  if (options === null || typeof options !== 'object') throw new TypeError(`startTls(): options must be an object, got ${describeArg(options)}`);
+  if (options === null || typeof options !== 'object') throw new TypeError(`startTls(): options must be an object, got ${describeValue(options)}`);
   const serverSide = options.serverSide ?? false;
-  if (typeof serverSide !== 'boolean') throw new TypeError(`startTls(): serverSide must be a boolean, got ${describeArg(serverSide)}`);
+  if (typeof serverSide !== 'boolean') throw new TypeError(`startTls(): serverSide must be a boolean, got ${describeValue(serverSide)}`);
   const ssl = sslConfig(sslcontext, 'startTls', serverSide);
   const serverHostname = options.serverHostname ?? null;
   if (serverHostname !== null && typeof serverHostname !== 'string') {
-    throw new TypeError(`startTls(): serverHostname must be a string ('' turns host-name checking off) or null, got ${describeArg(serverHostname)}`);
+    throw new TypeError(`startTls(): serverHostname must be a string ('' turns host-name checking off) or null, got ${describeValue(serverHostname)}`);
   }
   if (!serverSide && serverHostname === null && ssl.rejectUnauthorized) {
     throw new TypeError("startTls(): a verifying client needs serverHostname (the name the peer's certificate must carry; '' turns only the name check off)");
