@@ -11,8 +11,11 @@ import type { EventLoop, LoopResource } from './loop/event-loop.js';
 import type { Handle, LoopCallback } from './loop/handles.js';
 import type { Future } from './futures/future.js';
 import type { Task } from './futures/task.js';
+import type { StreamTransportBase, TransportServer } from './transports/stream/base.js';
+import type { StreamTransport } from './transports/stream/stream-transport.js';
 
 export { onLoopClose } from './loop/event-loop.js';
+export { parkedTlsErrorListener } from './transports/stream/tls-transport.js';
 export { runningLoopOrNull } from './loop/thread-state.js';
 
 /**
@@ -61,4 +64,35 @@ export function trackResource(loop: EventLoop, resource: LoopResource): void {
 /** The resource closed: `loop.close()` has nothing to release for it. */
 export function untrackResource(loop: EventLoop, resource: LoopResource): void {
   loop._resources.delete(resource);
+}
+
+/** Whether `transport`'s protocol is paused for writing (its write buffer passed the high-water mark). */
+export function writingPaused(transport: StreamTransportBase): boolean {
+  return transport._flow?.protocolPaused ?? false;
+}
+
+/** What {@link takeOverStream} hands to the new owner of a transport's socket. */
+export interface StreamTakeover {
+  /** Bytes received and not delivered, in order. */
+  held: Buffer[];
+  /** The server that accepted the connection (no longer told about this transport). */
+  server: TransportServer | null;
+  /** The extra info the transport was given. */
+  extra: Record<string, unknown> | null;
+}
+
+/**
+ * startTls: takes the socket of a (paused) socket transport away from it — its
+ * undelivered bytes, its server, its listeners on the stream — so another
+ * transport can own the connection. The old transport is not closed and never
+ * calls its protocol again.
+ */
+export function takeOverStream(transport: StreamTransport): StreamTakeover {
+  const held = transport._pending ?? [];
+  transport._pending = null;
+  const server = transport._server;
+  transport._server = null;
+  const stream = transport._stream;
+  for (const event of ['data', 'end', 'error', 'close'] as const) stream.removeAllListeners(event);
+  return { held, server, extra: transport._extra };
 }

@@ -12,10 +12,10 @@ import {
   AF_INET6,
   AF_UNSPEC,
   SOCK_STREAM,
-  getaddrinfo,
   type AddrInfo,
   type PortLike,
 } from './dns.js';
+import { ensureResolved } from './resolve.js';
 
 /**
  * Node's static-buffer receive option (`net.connect({ onread })`), used for
@@ -205,7 +205,7 @@ function checkGivenSocket(sock: unknown): net.Socket {
  * `net.Socket` (as a Future of `loop`: cancelling it, or the task awaiting
  * it, destroys every pending attempt's socket).
  *
- * The host is resolved with {@link getaddrinfo} (SOCK_STREAM, honouring
+ * The host is resolved with the loop's own `loop.getaddrinfo` (SOCK_STREAM, honouring
  * `family`, `proto`, `flags`); the addresses are tried in order, or staggered
  * by `happyEyeballsDelay` with `interleave`d families (the first to connect
  * wins and the others are destroyed). When all fail it rejects with the error
@@ -247,8 +247,8 @@ export function connectSocket(loop: EventLoop, host: string | null | undefined, 
   const hints = { family: options.family ?? AF_UNSPEC, type: SOCK_STREAM, proto: options.proto ?? 0, flags: options.flags ?? 0 };
   const local = options.localAddr;
   const resolving = Promise.all([
-    getaddrinfo(host, port, hints),
-    local === undefined || local === null ? Promise.resolve(null) : getaddrinfo(local[0], local[1], hints),
+    ensureResolved(loop, host, port, hints),
+    local === undefined || local === null ? Promise.resolve(null) : ensureResolved(loop, local[0], local[1], hints),
   ]);
   resolving.then(
     ([infos, localInfos]) => {
@@ -291,7 +291,7 @@ export function connectToAddresses(loop: EventLoop, addrinfos: readonly AddrInfo
     startRace(loop, future, ordered, null, options);
     return future;
   }
-  getaddrinfo(local[0], local[1], { family: options.family ?? AF_UNSPEC, type: SOCK_STREAM, proto: options.proto ?? 0, flags: options.flags ?? 0 }).then(
+  ensureResolved(loop, local[0], local[1], { family: options.family ?? AF_UNSPEC, type: SOCK_STREAM, proto: options.proto ?? 0, flags: options.flags ?? 0 }).then(
     (localInfos) => {
       if (!future.done() && !loop.isClosed()) startRace(loop, future, ordered, localInfos, options);
     },

@@ -24,6 +24,7 @@ export {
   createConnection,
   createUnixConnection,
   createUnixServer,
+  type ClientTlsOptions,
   type ConnectAcceptedSocketOptions,
   type CreateConnectionOptions,
   type CreateUnixConnectionOptions,
@@ -71,3 +72,8 @@ export {
 export { DatagramTransportBase } from './datagram/transport-base.js';
 export { DgramTransport } from './datagram/dgram-transport.js';
 export { NativeDatagramTransport } from './datagram/native-transport.js';
+export { TlsTransport, NotImplementedError, type TlsTransportOptions } from '@aioloop/core';
+export { SslError, SslCertVerificationError, SslHandshakeTimeoutError } from './tls/errors.js';
+export { SSL_HANDSHAKE_TIMEOUT, SSL_SHUTDOWN_TIMEOUT, type SslContextOptions, type SslOption } from './tls/context.js';
+export { startTls, type StartTlsOptions } from './tls/start-tls.js';
+export { sendfile, SENDFILE_FALLBACK_READBUFFER_SIZE, type SendfileOptions, type SendfileSource } from './sendfile.js';

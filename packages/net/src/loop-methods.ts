@@ -42,6 +42,10 @@ import type { FileLike, Socket, SocketAddress } from './native/socket.js';
 import type { DatagramProtocolLike } from '@aioloop/core';
 import { createDatagramEndpoint, type CreateDatagramEndpointOptions } from './datagram/endpoint.js';
 import type { DatagramTransportBase } from './datagram/transport-base.js';
+import type { TlsTransport } from '@aioloop/core';
+import type { SslOption } from './tls/context.js';
+import { startTls, type StartTlsOptions } from './tls/start-tls.js';
+import { sendfile, type SendfileOptions, type SendfileSource } from './sendfile.js';
 
 // ---- net-A: stream connections and servers ----
 installLoopMethods(
@@ -53,7 +57,7 @@ installLoopMethods(
       host: string | null | undefined,
       port: PortLike,
       options?: CreateConnectionOptions,
-    ): Task<[StreamTransport, P]> {
+    ): Task<[StreamTransport | TlsTransport, P]> {
       return createConnection(this, protocolFactory, host, port, options);
     },
     createServer(
@@ -70,7 +74,7 @@ installLoopMethods(
       protocolFactory: ProtocolFactory<P>,
       path: string | null | undefined,
       options?: CreateUnixConnectionOptions,
-    ): Task<[StreamTransport, P]> {
+    ): Task<[StreamTransport | TlsTransport, P]> {
       return createUnixConnection(this, protocolFactory, path, options);
     },
     createUnixServer(
@@ -86,8 +90,27 @@ installLoopMethods(
       protocolFactory: ProtocolFactory<P>,
       sock: net.Socket | Socket,
       options?: ConnectAcceptedSocketOptions,
-    ): Task<[StreamTransport, P]> {
+    ): Task<[StreamTransport | TlsTransport, P]> {
       return connectAcceptedSocket(this, protocolFactory, sock, options);
+    },
+    startTls(
+      this: EventLoop,
+      transport: StreamTransport,
+      protocol: BaseProtocolLike<never>,
+      sslcontext: SslOption,
+      options?: StartTlsOptions,
+    ): Task<TlsTransport> {
+      return startTls(this, transport, protocol, sslcontext, options);
+    },
+    sendfile(
+      this: EventLoop,
+      transport: StreamTransport | TlsTransport,
+      file: SendfileSource,
+      offset?: number,
+      count?: number | null,
+      options?: SendfileOptions,
+    ): Task<number> {
+      return sendfile(this, transport, file, offset, count, options);
     },
   },
   EventLoop.prototype,

@@ -19,7 +19,10 @@ import {
 } from '@aioloop/core';
 import { describeValue } from '@aioloop/core';
 import { trackResource, untrackResource } from '@aioloop/core/internal';
-import { AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC, AI_PASSIVE, IPPROTO_TCP, SOCK_STREAM, getaddrinfo, pythonRepr, type AddrInfo, type PortLike, type SockAddr } from './dns.js';
+import { ensureResolved } from './resolve.js';
+import { checkTlsKeywords, type SslOption } from './tls/context.js';
+import { acceptTls, type TlsConnectionSettings } from './tls/connection.js';
+import { AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC, AI_PASSIVE, IPPROTO_TCP, SOCK_STREAM, pythonRepr, type AddrInfo, type PortLike, type SockAddr } from './dns.js';
 import type { ProtocolFactory } from './pipes.js';
 import { checkFactory, checkFactoryResult, checkOptionKeys, checkPortArg } from './socket-transport.js';
 import { nativeBinding } from './native/binding.js';
@@ -48,8 +51,8 @@ export interface CreateServerOptions {
   sock?: ServerSockLike | null;
   /** The listen() backlog (default 100). */
   backlog?: number;
-  /** TLS: not supported by this version of @aioloop/net (throws). */
-  ssl?: unknown;
+  /** TLS: serve TLS with this context (a `tls.SecureContext` or secure-context options with `cert` and `key`). */
+  ssl?: SslOption | null | false;
   /**
    * SO_REUSEADDR. Node (libuv) always sets it on listening TCP sockets on Unix,
    * which is asyncio's default there too; `false` cannot be honoured and throws.
@@ -61,9 +64,9 @@ export interface CreateServerOptions {
   keepAlive?: boolean | null;
   /** Start accepting at once (default true); see {@link Server.startServing}. */
   startServing?: boolean;
-  /** TLS only: throws without `ssl`. */
+  /** TLS only (throws without `ssl`): seconds an accepted connection's handshake may take (default 60). */
   sslHandshakeTimeout?: number | null;
-  /** TLS only: throws without `ssl`. */
+  /** TLS only (throws without `ssl`): seconds close() waits for the peer's close_notify (default 30). */
   sslShutdownTimeout?: number | null;
 }
 
@@ -151,6 +154,7 @@ export class Server<A extends SockAddr | string = SockAddr | string> implements 
     listeners: net.Server[],
     private readonly _protocolFactory: ProtocolFactory<BaseProtocolLike<never>>,
     private readonly _unix: UnixServerInfo | null = null,
+    private readonly _tls: TlsConnectionSettings | null = null,
   ) {
     this._listeners = listeners;
     for (const listener of listeners) {
@@ -362,7 +366,8 @@ export class Server<A extends SockAddr | string = SockAddr | string> implements 
     if (this._unix !== null) options.extra = { sockname: this._unix.path, peername: '' };
     else sock.setNoDelay(true); // TCP_NODELAY, as asyncio sets on every TCP transport
     try {
-      new StreamTransport(this._loop, sock, protocol, options);
+      if (this._tls !== null) acceptTls(this._loop, sock, protocol, this._tls, this, options.extra);
+      else new StreamTransport(this._loop, sock, protocol, options);
     } catch (exception) {
       sock.destroy();
       this._loop.callExceptionHandler({ message: 'Error on transport creation for incoming connection', exception, socket: sock, protocol });
@@ -389,21 +394,14 @@ function noop(): void {}
 
 const CREATE_SERVER_OPTIONS = ['family', 'flags', 'sock', 'backlog', 'ssl', 'reuseAddress', 'reusePort', 'keepAlive', 'startServing', 'sslHandshakeTimeout', 'sslShutdownTimeout'] as const;
 
-/** Validates the options shared by createServer and createUnixServer; returns the backlog. */
-export function checkServerOptions(options: unknown, method: string): number {
+/** Validates the options shared by createServer and createUnixServer; returns the backlog and the TLS settings (null: plain). */
+export function checkServerOptions(options: unknown, method: string): { backlog: number; tls: TlsConnectionSettings | null } {
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`${method}(): options must be an object such as { backlog: 100 }, got ${describeValue(options)}`);
   }
   const o = options as CreateServerOptions;
-  if (o.ssl !== undefined && o.ssl !== null && o.ssl !== false) {
-    throw new TypeError(`${method}(): ssl is not supported by this version of @aioloop/net`);
-  }
-  if (o.sslHandshakeTimeout !== undefined && o.sslHandshakeTimeout !== null) {
-    throw new TypeError(`${method}(): sslHandshakeTimeout is only meaningful with ssl`);
-  }
-  if (o.sslShutdownTimeout !== undefined && o.sslShutdownTimeout !== null) {
-    throw new TypeError(`${method}(): sslShutdownTimeout is only meaningful with ssl`);
-  }
+  const keywords = checkTlsKeywords(options as Record<string, unknown>, method, 'server');
+  const tls = keywords.ssl === null ? null : { ...keywords, ssl: keywords.ssl };
   const backlog = o.backlog ?? DEFAULT_BACKLOG;
   if (typeof backlog !== 'number' || !Number.isInteger(backlog) || backlog < 0) {
     throw new TypeError(`${method}(): backlog must be a whole number >= 0, got ${describeValue(o.backlog)}`);
@@ -411,7 +409,7 @@ export function checkServerOptions(options: unknown, method: string): number {
   if (o.startServing !== undefined && typeof o.startServing !== 'boolean') {
     throw new TypeError(`${method}(): startServing must be a boolean, got ${describeValue(o.startServing)}`);
   }
-  return backlog;
+  return { backlog, tls };
 }
 
 /** Whether this Node can set SO_REUSEPORT on a TCP server (Node 22.12+ / 23.1+). */
@@ -485,7 +483,7 @@ export function createServer(
 ): Task<Server<SockAddr>> {
   const method = 'createServer';
   checkFactory(protocolFactory, method);
-  const backlog = checkServerOptions(options, method);
+  const { backlog, tls } = checkServerOptions(options, method);
   checkOptionKeys(options, method, CREATE_SERVER_OPTIONS);
   checkPortArg(port, method);
   const reuseAddress = options.reuseAddress;
@@ -529,7 +527,7 @@ export function createServer(
         const infos: AddrInfo[] = [];
         const seen = new Set<string>();
         for (const h of hosts) {
-          const found = await wrapFuture(getaddrinfo(h, port, { family, type: SOCK_STREAM, flags: flags | AI_PASSIVE }), loop);
+          const found = await wrapFuture(ensureResolved(loop, h, port, { family, type: SOCK_STREAM, flags: flags | AI_PASSIVE }), loop);
           for (const info of found) {
             const key = JSON.stringify([info[0], info[4]]);
             if (!seen.has(key)) {
@@ -561,7 +559,7 @@ export function createServer(
       for (const l of listeners) if (!(sock instanceof net.Server && l === sock)) closeListener(l);
       throw error;
     }
-    return startNewServer(loop, new Server<SockAddr>(loop, listeners, protocolFactory), startServing);
+    return startNewServer(loop, new Server<SockAddr>(loop, listeners, protocolFactory, null, tls), startServing);
   }, { name: 'createServer' });
 }
 

@@ -18,6 +18,10 @@ import type { DatagramProtocolLike } from '@aioloop/core';
 import type { CreateDatagramEndpointOptions } from './datagram/endpoint.js';
 import type { DatagramTransportBase } from './datagram/transport-base.js';
 import type { ConnectAcceptedSocketOptions, CreateConnectionOptions, CreateUnixConnectionOptions, CreateUnixServerOptions } from './unix.js';
+import type { SslOption } from './tls/context.js';
+import type { TlsTransport } from '@aioloop/core';
+import type { StartTlsOptions } from './tls/start-tls.js';
+import type { SendfileOptions, SendfileSource } from './sendfile.js';
 
 declare module '@aioloop/core' {
   interface EventLoop {
@@ -31,8 +35,20 @@ declare module '@aioloop/core' {
       protocolFactory: ProtocolFactory<P>,
       host: string | null | undefined,
       port: PortLike,
-      options?: CreateConnectionOptions,
+      options: CreateConnectionOptions & { ssl: SslOption },
+    ): Task<[TlsTransport, P]>;
+    createConnection<P extends BaseProtocolLike<never>>(
+      protocolFactory: ProtocolFactory<P>,
+      host: string | null | undefined,
+      port: PortLike,
+      options?: CreateConnectionOptions & { ssl?: null | false },
     ): Task<[StreamTransport, P]>;
+    createConnection<P extends BaseProtocolLike<never>>(
+      protocolFactory: ProtocolFactory<P>,
+      host: string | null | undefined,
+      port: PortLike,
+      options?: CreateConnectionOptions,
+    ): Task<[StreamTransport | TlsTransport, P]>;
     /** asyncio's `loop.create_server()`: binds every address of `host` (all interfaces for null/'') and resolves to the {@link Server}. */
     createServer(
       protocolFactory: ProtocolFactory<BaseProtocolLike<never>>,
@@ -44,8 +60,18 @@ declare module '@aioloop/core' {
     createUnixConnection<P extends BaseProtocolLike<never>>(
       protocolFactory: ProtocolFactory<P>,
       path: string | null | undefined,
-      options?: CreateUnixConnectionOptions,
+      options: CreateUnixConnectionOptions & { ssl: SslOption },
+    ): Task<[TlsTransport, P]>;
+    createUnixConnection<P extends BaseProtocolLike<never>>(
+      protocolFactory: ProtocolFactory<P>,
+      path: string | null | undefined,
+      options?: CreateUnixConnectionOptions & { ssl?: null | false },
     ): Task<[StreamTransport, P]>;
+    createUnixConnection<P extends BaseProtocolLike<never>>(
+      protocolFactory: ProtocolFactory<P>,
+      path: string | null | undefined,
+      options?: CreateUnixConnectionOptions,
+    ): Task<[StreamTransport | TlsTransport, P]>;
     /** asyncio's `loop.create_unix_server()` (stale socket files replaced, abstract names, cleanupSocket). */
     createUnixServer(
       protocolFactory: ProtocolFactory<BaseProtocolLike<never>>,
@@ -56,8 +82,30 @@ declare module '@aioloop/core' {
     connectAcceptedSocket<P extends BaseProtocolLike<never>>(
       protocolFactory: ProtocolFactory<P>,
       sock: net.Socket | Socket,
-      options?: ConnectAcceptedSocketOptions,
+      options: ConnectAcceptedSocketOptions & { ssl: SslOption },
+    ): Task<[TlsTransport, P]>;
+    connectAcceptedSocket<P extends BaseProtocolLike<never>>(
+      protocolFactory: ProtocolFactory<P>,
+      sock: net.Socket | Socket,
+      options?: ConnectAcceptedSocketOptions & { ssl?: null | false },
     ): Task<[StreamTransport, P]>;
+    connectAcceptedSocket<P extends BaseProtocolLike<never>>(
+      protocolFactory: ProtocolFactory<P>,
+      sock: net.Socket | Socket,
+      options?: ConnectAcceptedSocketOptions,
+    ): Task<[StreamTransport | TlsTransport, P]>;
+    /**
+     * asyncio's `loop.start_tls()`: upgrades the connection under a plain TCP
+     * or Unix `transport` to TLS and resolves with the new transport (see
+     * {@link startTls} in @aioloop/net).
+     */
+    startTls(transport: StreamTransport, protocol: BaseProtocolLike<never>, sslcontext: SslOption, options?: StartTlsOptions): Task<TlsTransport>;
+    /**
+     * asyncio's `loop.sendfile()`: sends `count` bytes (null: to the end) of
+     * `file` from `offset` over a stream or TLS transport; resolves with the
+     * bytes sent (see {@link sendfile} in @aioloop/net).
+     */
+    sendfile(transport: StreamTransport | TlsTransport, file: SendfileSource, offset?: number, count?: number | null, options?: SendfileOptions): Task<number>;
     // ---- end net-A ----
 
     // ---- net-B: dns + pipes ----

@@ -22,6 +22,9 @@ import { checkServerOptions, closeListener, listen, Server, startNewServer, type
 import { checkConnectedSocket, checkFactory, checkOptionKeys, makeClientTransport } from './socket-transport.js';
 import { abstractListener, connectAbstract, listenOptionsFor, nodeSocketFor, useNativeAbstract } from './native/handover.js';
 import { Socket } from './native/socket.js';
+import { checkTlsKeywords, type SslOption } from './tls/context.js';
+import { makeTlsConnection, type TlsConnectionSettings } from './tls/connection.js';
+import type { TlsTransport } from '@aioloop/core';
 
 /** Options of {@link createUnixServer} (asyncio's `create_unix_server` keywords). */
 export interface CreateUnixServerOptions {
@@ -29,11 +32,11 @@ export interface CreateUnixServerOptions {
   sock?: ServerSockLike | null;
   /** The listen() backlog (default 100). */
   backlog?: number;
-  /** TLS: not supported by this version (throws). */
-  ssl?: unknown;
-  /** TLS only. */
+  /** Serve TLS with this context (a `tls.SecureContext` or secure-context options with `cert` and `key`). */
+  ssl?: SslOption | null | false;
+  /** TLS only (throws without `ssl`): seconds a handshake may take (default 60). */
   sslHandshakeTimeout?: number | null;
-  /** TLS only. */
+  /** TLS only (throws without `ssl`): seconds close() waits for the peer's close_notify (default 30). */
   sslShutdownTimeout?: number | null;
   /** Start accepting at once (default true). */
   startServing?: boolean;
@@ -41,61 +44,63 @@ export interface CreateUnixServerOptions {
   cleanupSocket?: boolean;
 }
 
+/** The TLS keywords of the client methods (asyncio's `ssl`, `server_hostname`, `ssl_handshake_timeout`, `ssl_shutdown_timeout`). */
+export interface ClientTlsOptions {
+  /**
+   * TLS: `true` (Node's root certificates, verifying), a `tls.SecureContext`,
+   * or secure-context options (`{ ca, cert, key, rejectUnauthorized, ... }`).
+   * The certificate chain and host name are verified unless
+   * `rejectUnauthorized: false` is given explicitly.
+   */
+  ssl?: SslOption | null | false;
+  /** TLS only: the name the server's certificate must carry (default: `host`); '' turns host-name checking off. */
+  serverHostname?: string | null;
+  /** TLS only: seconds the handshake may take before the connection is aborted (default 60). */
+  sslHandshakeTimeout?: number | null;
+  /** TLS only: seconds close() waits for the peer's close_notify (default 30). */
+  sslShutdownTimeout?: number | null;
+}
+
 /** Options of {@link createUnixConnection}. */
-export interface CreateUnixConnectionOptions {
+export interface CreateUnixConnectionOptions extends ClientTlsOptions {
   /** An already-connected Unix socket instead of `path`: a {@link Socket} (the transport owns it) or a `net.Socket`. */
   sock?: net.Socket | Socket | null;
-  /** TLS: not supported by this version (throws). */
-  ssl?: unknown;
-  /** TLS only. */
-  serverHostname?: string | null;
-  /** TLS only. */
-  sslHandshakeTimeout?: number | null;
-  /** TLS only. */
-  sslShutdownTimeout?: number | null;
 }
 
-/** Options of {@link createConnection}: connectSocket's (family, localAddr, happyEyeballsDelay, ...) plus TLS keywords. */
-export interface CreateConnectionOptions extends Omit<ConnectSocketOptions, 'onread' | 'sock'> {
+/** Options of {@link createConnection}: connectSocket's (family, localAddr, happyEyeballsDelay, ...) plus the TLS keywords. */
+export interface CreateConnectionOptions extends Omit<ConnectSocketOptions, 'onread' | 'sock'>, ClientTlsOptions {
   /** An already-connected stream socket instead of host/port: a {@link Socket} (the transport owns it) or a `net.Socket`. */
   sock?: net.Socket | Socket | null;
-  /** TLS: not supported by this version (throws). */
-  ssl?: unknown;
-  /** TLS only. */
-  serverHostname?: string | null;
-  /** TLS only. */
-  sslHandshakeTimeout?: number | null;
-  /** TLS only. */
-  sslShutdownTimeout?: number | null;
 }
 
-/** Options of {@link connectAcceptedSocket}. */
+/** Options of {@link connectAcceptedSocket}: serve TLS on the accepted socket with `ssl` (server side). */
 export interface ConnectAcceptedSocketOptions {
-  /** TLS: not supported by this version (throws). */
-  ssl?: unknown;
-  /** TLS only. */
+  /** Serve TLS (server side of the handshake) with this context. */
+  ssl?: SslOption | null | false;
+  /** TLS only: seconds the handshake may take (default 60). */
   sslHandshakeTimeout?: number | null;
-  /** TLS only. */
+  /** TLS only: seconds close() waits for the peer's close_notify (default 30). */
   sslShutdownTimeout?: number | null;
 }
 
-function checkTlsOptions(options: unknown, method: string, client: boolean): void {
+/** `ssl` given (a TLS transport results). */
+type WithSsl = { ssl: SslOption };
+/** No `ssl` (a plain stream transport results). */
+type WithoutSsl = { ssl?: null | false };
+
+/** The client TLS settings of a call, or null for plain; `host` is the default server name, as asyncio. */
+function clientTls(options: unknown, method: string, host: string | null): TlsConnectionSettings | null {
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`${method}(): options must be an object, got ${describeValue(options)}`);
   }
-  const o = options as CreateConnectionOptions;
-  if (o.ssl !== undefined && o.ssl !== null && o.ssl !== false) {
-    throw new TypeError(`${method}(): ssl is not supported by this version of @aioloop/net`);
+  const keywords = checkTlsKeywords(options as Record<string, unknown>, method, 'client');
+  if (keywords.ssl === null) return null;
+  let serverHostname = keywords.serverHostname;
+  if (serverHostname === null) {
+    if (host === null) throw new TypeError(`${method}(): You must set serverHostname when using ssl without a host`);
+    serverHostname = host;
   }
-  if (client && o.serverHostname !== undefined && o.serverHostname !== null) {
-    throw new TypeError(`${method}(): serverHostname is only meaningful with ssl`);
-  }
-  if (o.sslHandshakeTimeout !== undefined && o.sslHandshakeTimeout !== null) {
-    throw new TypeError(`${method}(): sslHandshakeTimeout is only meaningful with ssl`);
-  }
-  if (o.sslShutdownTimeout !== undefined && o.sslShutdownTimeout !== null) {
-    throw new TypeError(`${method}(): sslShutdownTimeout is only meaningful with ssl`);
-  }
+  return { ...keywords, ssl: keywords.ssl, serverHostname };
 }
 
 /** An argument error of `inner()` (which the user did not call) as one of `outer()`. */
@@ -138,7 +143,7 @@ export function createUnixServer(
 ): Task<Server<string>> {
   const method = 'createUnixServer';
   checkFactory(protocolFactory, method);
-  const backlog = checkServerOptions(options, method);
+  const { backlog, tls } = checkServerOptions(options, method);
   checkOptionKeys(options, method, ['sock', 'backlog', 'ssl', 'sslHandshakeTimeout', 'sslShutdownTimeout', 'startServing', 'cleanupSocket']);
   const cleanupSocket = options.cleanupSocket ?? true;
   if (typeof cleanupSocket !== 'boolean') throw new TypeError(`${method}(): cleanupSocket must be a boolean, got ${describeValue(cleanupSocket)}`);
@@ -203,7 +208,7 @@ export function createUnixServer(
       }
     }
     const fileBacked = !isAbstract(boundPath);
-    const server = new Server<string>(loop, [listener], protocolFactory, { path: boundPath });
+    const server = new Server<string>(loop, [listener], protocolFactory, { path: boundPath }, tls);
     if (fileBacked && !cleanupSocket) {
       // Node removes the file itself on close; keep it by holding a second link
       // across the close and putting it back.
@@ -242,16 +247,36 @@ export function createUnixConnection<P extends BaseProtocolLike<never>>(
   loop: EventLoop,
   protocolFactory: ProtocolFactory<P>,
   path: string | null | undefined,
+  options: CreateUnixConnectionOptions & WithSsl,
+): Task<[TlsTransport, P]>;
+export function createUnixConnection<P extends BaseProtocolLike<never>>(
+  loop: EventLoop,
+  protocolFactory: ProtocolFactory<P>,
+  path: string | null | undefined,
+  options?: CreateUnixConnectionOptions & WithoutSsl,
+): Task<[StreamTransport, P]>;
+export function createUnixConnection<P extends BaseProtocolLike<never>>(
+  loop: EventLoop,
+  protocolFactory: ProtocolFactory<P>,
+  path: string | null | undefined,
+  options?: CreateUnixConnectionOptions,
+): Task<[StreamTransport | TlsTransport, P]>;
+export function createUnixConnection<P extends BaseProtocolLike<never>>(
+  loop: EventLoop,
+  protocolFactory: ProtocolFactory<P>,
+  path: string | null | undefined,
   options: CreateUnixConnectionOptions = {},
-): Task<[StreamTransport, P]> {
+): Task<[StreamTransport | TlsTransport, P]> {
   const method = 'createUnixConnection';
   checkFactory(protocolFactory, method);
-  checkTlsOptions(options, method, true);
+  // asyncio has no host here: serverHostname must be given with ssl.
+  const tls = clientTls(options, method, null);
   checkOptionKeys(options, method, ['sock', 'ssl', 'serverHostname', 'sslHandshakeTimeout', 'sslShutdownTimeout']);
   const sock = options.sock ?? null;
   if (sock !== null) {
     if (path !== null && path !== undefined) throw new TypeError(`${method}(): path and sock can not be specified at the same time`);
     const checked = sock instanceof Socket ? nodeSocketFor(sock, method) : checkConnectedSocket(sock, method);
+    if (tls !== null) return loop.createTask(() => makeTlsConnection(loop, checked, protocolFactory, tls, {}), { name: method });
     return loop.createTask(() => makeClientTransport(loop, checked, protocolFactory, {}, null, method), { name: method });
   }
   const target = checkPath(path, method);
@@ -270,8 +295,8 @@ export function createUnixConnection<P extends BaseProtocolLike<never>>(
     }, { name: method });
   }
   return loop.createTask(async () => {
-    const binding = new BufferedReadBinding();
-    const socket = net.connect({ path: target, allowHalfOpen: true, onread: binding.onread });
+    const binding = tls === null ? new BufferedReadBinding() : null;
+    const socket = net.connect(binding === null ? { path: target, allowHalfOpen: true } : { path: target, allowHalfOpen: true, onread: binding.onread });
     try {
       await wrapFuture(
         new Promise<void>((resolve, reject) => {
@@ -287,6 +312,7 @@ export function createUnixConnection<P extends BaseProtocolLike<never>>(
       socket.destroy();
       throw error;
     }
+    if (tls !== null) return makeTlsConnection(loop, socket, protocolFactory, tls, { peername: target, sockname: '' });
     return makeClientTransport(loop, socket, protocolFactory, { peername: target, sockname: '' }, binding, method);
   }, { name: method });
 }
@@ -304,11 +330,32 @@ export function createConnection<P extends BaseProtocolLike<never>>(
   protocolFactory: ProtocolFactory<P>,
   host: string | null | undefined,
   port: PortLike,
+  options: CreateConnectionOptions & WithSsl,
+): Task<[TlsTransport, P]>;
+export function createConnection<P extends BaseProtocolLike<never>>(
+  loop: EventLoop,
+  protocolFactory: ProtocolFactory<P>,
+  host: string | null | undefined,
+  port: PortLike,
+  options?: CreateConnectionOptions & WithoutSsl,
+): Task<[StreamTransport, P]>;
+export function createConnection<P extends BaseProtocolLike<never>>(
+  loop: EventLoop,
+  protocolFactory: ProtocolFactory<P>,
+  host: string | null | undefined,
+  port: PortLike,
+  options?: CreateConnectionOptions,
+): Task<[StreamTransport | TlsTransport, P]>;
+export function createConnection<P extends BaseProtocolLike<never>>(
+  loop: EventLoop,
+  protocolFactory: ProtocolFactory<P>,
+  host: string | null | undefined,
+  port: PortLike,
   options: CreateConnectionOptions = {},
-): Task<[StreamTransport, P]> {
+): Task<[StreamTransport | TlsTransport, P]> {
   const method = 'createConnection';
   checkFactory(protocolFactory, method);
-  checkTlsOptions(options, method, true);
+  const tls = clientTls(options, method, typeof host === 'string' && host !== '' ? host : null);
   checkOptionKeys(options, method, [
     'family', 'proto', 'flags', 'localAddr', 'happyEyeballsDelay', 'interleave', 'allErrors', 'sock',
     'ssl', 'serverHostname', 'sslHandshakeTimeout', 'sslShutdownTimeout',
@@ -319,7 +366,8 @@ export function createConnection<P extends BaseProtocolLike<never>>(
     if ((host !== null && host !== undefined) || (port !== null && port !== undefined)) throw new TypeError(`${method}(): host/port and sock can not be specified at the same time`);
     given = nodeSocketFor(given, method);
   }
-  const binding = given === null ? new BufferedReadBinding() : null;
+  // TLS reads through the TLS layer, not into the socket's own buffers.
+  const binding = given === null && tls === null ? new BufferedReadBinding() : null;
   let connecting: Future<net.Socket>;
   try {
     connecting = connectSocket(loop, host, port, binding === null ? { ...connectOptions, sock: given } : { ...connectOptions, sock: given, onread: binding.onread });
@@ -336,6 +384,10 @@ export function createConnection<P extends BaseProtocolLike<never>>(
       throw error;
     }
     adopted = true;
+    if (tls !== null) {
+      sock.setNoDelay(true);
+      return makeTlsConnection(loop, sock, protocolFactory, tls, {});
+    }
     return makeClientTransport(loop, sock, protocolFactory, {}, binding, method);
   }, { name: method });
   // The connect started before the task: a task cancelled before its body ran
@@ -358,12 +410,34 @@ export function connectAcceptedSocket<P extends BaseProtocolLike<never>>(
   loop: EventLoop,
   protocolFactory: ProtocolFactory<P>,
   sock: net.Socket | Socket,
+  options: ConnectAcceptedSocketOptions & WithSsl,
+): Task<[TlsTransport, P]>;
+export function connectAcceptedSocket<P extends BaseProtocolLike<never>>(
+  loop: EventLoop,
+  protocolFactory: ProtocolFactory<P>,
+  sock: net.Socket | Socket,
+  options?: ConnectAcceptedSocketOptions & WithoutSsl,
+): Task<[StreamTransport, P]>;
+export function connectAcceptedSocket<P extends BaseProtocolLike<never>>(
+  loop: EventLoop,
+  protocolFactory: ProtocolFactory<P>,
+  sock: net.Socket | Socket,
+  options?: ConnectAcceptedSocketOptions,
+): Task<[StreamTransport | TlsTransport, P]>;
+export function connectAcceptedSocket<P extends BaseProtocolLike<never>>(
+  loop: EventLoop,
+  protocolFactory: ProtocolFactory<P>,
+  sock: net.Socket | Socket,
   options: ConnectAcceptedSocketOptions = {},
-): Task<[StreamTransport, P]> {
+): Task<[StreamTransport | TlsTransport, P]> {
   const method = 'connectAcceptedSocket';
   checkFactory(protocolFactory, method);
-  checkTlsOptions(options, method, false);
+  if (options === null || typeof options !== 'object') throw new TypeError(`${method}(): options must be an object, got ${describeValue(options)}`);
+  const keywords = checkTlsKeywords(options as Record<string, unknown>, method, 'accepted');
   checkOptionKeys(options, method, ['ssl', 'sslHandshakeTimeout', 'sslShutdownTimeout']);
   const checked = sock instanceof Socket ? nodeSocketFor(sock, method) : checkConnectedSocket(sock, method);
-  return loop.createTask(() => makeClientTransport(loop, checked, protocolFactory, {}, null, method), { name: method });
+  const ssl = keywords.ssl;
+  if (ssl === null) return loop.createTask(() => makeClientTransport(loop, checked, protocolFactory, {}, null, method), { name: method });
+  const settings = { ...keywords, ssl, serverHostname: null };
+  return loop.createTask(() => makeTlsConnection(loop, checked, protocolFactory, settings, {}, true), { name: method });
 }

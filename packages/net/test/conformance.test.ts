@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BaseProtocolLike, EventLoop, Transport } from '@aioloop/core';
 import '../src/index.js';
+import { testPki } from './tls-support.js';
 
 // The kit lives in @aioloop/testing, which this package does not depend on: it
 // is loaded from its sources at run time and typed here with the part used.
@@ -25,12 +26,12 @@ interface StreamPairHandle {
   cleanup?: () => void | Promise<void>;
 }
 interface ConformanceKit {
-  describeTransportConformance(name: string, makePair: (ctx: StreamPairContext) => Promise<StreamPairHandle>): void;
+  describeTransportConformance(name: string, makePair: (ctx: StreamPairContext) => Promise<StreamPairHandle>, options?: { halfClose?: boolean }): void;
 }
 const kitModule: string = new URL('../../testing/src/conformance.ts', import.meta.url).pathname;
 const { describeTransportConformance } = (await import(/* @vite-ignore */ kitModule)) as ConformanceKit;
 
-async function tcpPair(ctx: StreamPairContext, host: string): Promise<StreamPairHandle> {
+async function tcpPair(ctx: StreamPairContext, host: string, tls: boolean = false): Promise<StreamPairHandle> {
   const { loop } = ctx;
   let serverTransport: Transport | null = null;
   const accepted = loop.createFuture<void>();
@@ -47,9 +48,10 @@ async function tcpPair(ctx: StreamPairContext, host: string): Promise<StreamPair
     },
     host,
     0,
+    tls ? { ssl: { cert: testPki().cert, key: testPki().key } } : {},
   );
   const port = (server.sockets[0]?.getsockname() as [string, number])[1];
-  const [client] = await loop.createConnection(ctx.clientProtocol, host, port);
+  const [client] = await loop.createConnection(ctx.clientProtocol, host, port, tls ? { ssl: { ca: testPki().ca }, serverHostname: 'localhost' } : {});
   await accepted;
   return {
     client,
@@ -64,6 +66,9 @@ async function tcpPair(ctx: StreamPairContext, host: string): Promise<StreamPair
 describeTransportConformance('TCP over 127.0.0.1', (ctx) => tcpPair(ctx, '127.0.0.1'));
 
 describeTransportConformance('TCP over ::1', (ctx) => tcpPair(ctx, '::1'));
+
+// TLS has no half-close (asyncio: can_write_eof() is False).
+describeTransportConformance('TLS over 127.0.0.1', (ctx) => tcpPair(ctx, '127.0.0.1', true), { halfClose: false });
 
 describeTransportConformance('Unix socket', async (ctx) => {
   const { loop } = ctx;

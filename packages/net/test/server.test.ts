@@ -92,12 +92,12 @@ describe('createServer and createConnection', () => {
     const f = (): Protocol => new Protocol();
     expect(() => loop.createServer('nope' as never, '127.0.0.1', 0)).toThrow(/protocolFactory must be a function/);
     expect(() => loop.createServer(f, '127.0.0.1', 0, { backlog: -1 })).toThrow(/backlog/);
-    expect(() => loop.createServer(f, '127.0.0.1', 0, { ssl: {} })).toThrow(/ssl is not supported/);
+    expect(() => loop.createServer(f, '127.0.0.1', 0, { ssl: {} })).toThrow(/ssl options for a server need a certificate/);
     expect(() => loop.createServer(f, '127.0.0.1', 0, { reuseAddress: false })).toThrow(/always sets SO_REUSEADDR/);
     expect(() => loop.createServer(f, null, null)).toThrow(/Neither host\/port nor sock/);
     expect(() => loop.createServer(f, '127.0.0.1', 0, { sock: new net.Server() })).toThrow(/can not be specified at the same time/);
     expect(() => loop.createServer(f, 42 as never, 0)).toThrow(/host must be/);
-    expect(() => loop.createConnection(f, '127.0.0.1', 1, { ssl: {} })).toThrow(/ssl is not supported/);
+    expect(() => loop.createConnection(f, '127.0.0.1', 1, { ssl: 42 as never })).toThrow(/ssl must be true, a tls\.SecureContext or secure-context options/);
     expect(() => loop.createConnection(f, '127.0.0.1', 1, { serverHostname: 'x' })).toThrow(/only meaningful with ssl/);
   });
 

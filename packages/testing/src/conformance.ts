@@ -69,6 +69,12 @@ export interface TransportConformanceOptions {
    * Either way the bytes must never reach the peer.
    */
   writeAfterEof?: 'throws' | 'ignored';
+  /**
+   * Whether the transport can half-close (default true). TLS transports
+   * cannot: with `false` the kit checks that `canWriteEof()` is false and
+   * `writeEof()` throws, and skips the half-close checks.
+   */
+  halfClose?: boolean;
 }
 
 /** What the kit gives a datagram pair factory. */
@@ -150,6 +156,8 @@ export function describeTransportConformance(name: string, makePair: MakeStreamP
   const newLoop = options.newLoop ?? (() => new EventLoop());
   const twoWay = oneWay ? it.skip : it;
   const writeAfterEof = options.writeAfterEof ?? (oneWay ? 'ignored' : 'throws');
+  const halfClose = options.halfClose ?? true;
+  const withHalfClose = halfClose ? twoWay : it.skip;
 
   async function withPair(
     protocolOptions: { client?: RecordingProtocolOptions; server?: RecordingProtocolOptions },
@@ -245,7 +253,14 @@ export function describeTransportConformance(name: string, makePair: MakeStreamP
       });
     });
 
-    it(`writeEof() sends the buffered data, then eofReceived once; write() afterwards ${writeAfterEof === 'throws' ? 'throws' : 'is ignored'}`, async () => {
+    (halfClose ? it.skip : it)('without half-close: canWriteEof() is false and writeEof() throws', async () => {
+      await withPair({}, async ({ client }) => {
+        expect(client.canWriteEof()).toBe(false);
+        expect(() => client.writeEof()).toThrow();
+      });
+    });
+
+    (halfClose ? it : it.skip)(`writeEof() sends the buffered data, then eofReceived once; write() afterwards ${writeAfterEof === 'throws' ? 'throws' : 'is ignored'}`, async () => {
       await withPair({ server: { eofReturn: true } }, async ({ client, sp }) => {
         expect(client.canWriteEof()).toBe(true);
         const data = pattern(300_000, 3);
@@ -261,7 +276,7 @@ export function describeTransportConformance(name: string, makePair: MakeStreamP
       });
     });
 
-    twoWay('eofReceived returning true keeps the transport open for writing back (half-close)', async () => {
+    withHalfClose('eofReceived returning true keeps the transport open for writing back (half-close)', async () => {
       await withPair({ server: { eofReturn: true } }, async ({ client, server, cp, sp }) => {
         client.write(Buffer.from('request'));
         client.writeEof();
@@ -280,7 +295,7 @@ export function describeTransportConformance(name: string, makePair: MakeStreamP
       });
     });
 
-    twoWay('eofReceived returning a falsy value closes the transport: connectionLost(null) follows', async () => {
+    withHalfClose('eofReceived returning a falsy value closes the transport: connectionLost(null) follows', async () => {
       await withPair({ server: { eofReturn: false } }, async ({ client, server, cp, sp }) => {
         client.write(Buffer.from('bye'));
         client.writeEof();

@@ -1,0 +1,76 @@
+/**
+ * The TLS tail of the client methods and of accepted connections: handshake
+ * over the connected socket, then the {@link TlsTransport} and the protocol's
+ * `connectionMade` (asyncio's `_make_ssl_transport` + `_create_connection_transport`).
+ */
+import type net from 'node:net';
+import type { BaseProtocolLike, EventLoop, TransportServer } from '@aioloop/core';
+import type { ProtocolFactory } from '../pipes.js';
+import type { SslConfig } from './context.js';
+import { tlsHandshake } from './handshake.js';
+import { TlsTransport } from '@aioloop/core';
+
+/** What one TLS connection needs besides the socket. */
+export interface TlsConnectionSettings {
+  ssl: SslConfig;
+  serverHostname: string | null;
+  handshakeTimeout: number;
+  shutdownTimeout: number;
+}
+
+/**
+ * The client methods (and connectAcceptedSocket, `serverSide`): builds the
+ * protocol, runs the handshake (a client verifies the peer), wraps the TLS
+ * socket and waits for `connectionMade`. Any failure closes the socket and rejects.
+ */
+export async function makeTlsConnection<P extends BaseProtocolLike<never>>(
+  loop: EventLoop,
+  raw: net.Socket,
+  protocolFactory: ProtocolFactory<P>,
+  settings: TlsConnectionSettings,
+  extra: Record<string, unknown>,
+  serverSide = false,
+): Promise<[TlsTransport, P]> {
+  let protocol: P;
+  try {
+    protocol = protocolFactory();
+  } catch (error) {
+    raw.destroy();
+    throw error;
+  }
+  const socket = await tlsHandshake(loop, raw, { serverSide, ssl: settings.ssl, serverHostname: settings.serverHostname, handshakeTimeout: settings.handshakeTimeout });
+  const waiter = loop.createFuture<void>();
+  const transport = new TlsTransport(loop, socket, protocol, { rawSocket: raw, context: settings.ssl.context, shutdownTimeout: settings.shutdownTimeout, waiter, extra });
+  try {
+    await waiter;
+  } catch (error) {
+    transport.close();
+    throw error;
+  }
+  return [transport, protocol];
+}
+
+/**
+ * Server side of an accepted connection: handshake, then the transport
+ * (attached to `server`). A failed handshake closes the connection and is
+ * only logged in debug mode, as asyncio treats SSL errors (OSErrors) there.
+ */
+export function acceptTls(
+  loop: EventLoop,
+  raw: net.Socket,
+  protocol: BaseProtocolLike<never>,
+  settings: TlsConnectionSettings,
+  server: TransportServer,
+  extra: Record<string, unknown> | undefined,
+): void {
+  const handshake = tlsHandshake(loop, raw, { serverSide: true, ssl: settings.ssl, serverHostname: null, handshakeTimeout: settings.handshakeTimeout });
+  handshake.addDoneCallback(() => {
+    if (handshake.cancelled()) return;
+    const error = handshake.exception();
+    if (error !== null) {
+      if (loop.getDebug()) loop.callExceptionHandler({ message: 'SSL handshake failed', exception: error, socket: raw, protocol });
+      return;
+    }
+    new TlsTransport(loop, handshake.result(), protocol, { rawSocket: raw, context: settings.ssl.context, shutdownTimeout: settings.shutdownTimeout, server, extra });
+  });
+}
