@@ -4,7 +4,8 @@
  * `connectionMade` (asyncio's `_make_ssl_transport` + `_create_connection_transport`).
  */
 import type net from 'node:net';
-import type { BaseProtocolLike, EventLoop, TransportServer } from '@aioloop/core';
+import type tls from 'node:tls';
+import type { BaseProtocolLike, BaseTransport, EventLoop, Future, TransportServer } from '@aioloop/core';
 import type { ProtocolFactory } from '../pipes.js';
 import type { SslConfig } from './context.js';
 import { tlsHandshake } from './handshake.js';
@@ -51,6 +52,44 @@ export async function makeTlsConnection<P extends BaseProtocolLike<never>>(
 }
 
 /**
+ * An accepted connection still in its TLS handshake, counted by its server
+ * (asyncio attaches the socket transport at accept, before the handshake), so
+ * `waitClosed()` waits for it and `closeClients()`/`abortClients()` end it.
+ */
+class HandshakingConnection implements BaseTransport {
+  constructor(
+    private readonly handshake: Future<tls.TLSSocket>,
+    private protocol: BaseProtocolLike<never>,
+    private readonly raw: net.Socket,
+  ) {}
+
+  close(): void {
+    this.handshake.cancel();
+  }
+
+  abort(): void {
+    this.handshake.cancel();
+  }
+
+  isClosing(): boolean {
+    return this.handshake.done();
+  }
+
+  getExtraInfo<V = unknown>(name: string, defaultValue?: V): V | undefined {
+    if (name === 'socket') return this.raw as V;
+    return defaultValue;
+  }
+
+  setProtocol(protocol: BaseProtocolLike<never>): void {
+    this.protocol = protocol;
+  }
+
+  getProtocol(): BaseProtocolLike<never> {
+    return this.protocol;
+  }
+}
+
+/**
  * Server side of an accepted connection: handshake, then the transport
  * (attached to `server`). A failed handshake closes the connection and is
  * only logged in debug mode, as asyncio treats SSL errors (OSErrors) there.
@@ -64,13 +103,20 @@ export function acceptTls(
   extra: Record<string, unknown> | undefined,
 ): void {
   const handshake = tlsHandshake(loop, raw, { serverSide: true, ssl: settings.ssl, serverHostname: null, handshakeTimeout: settings.handshakeTimeout });
+  const pending = new HandshakingConnection(handshake, protocol, raw);
+  server._attach(pending);
   handshake.addDoneCallback(() => {
-    if (handshake.cancelled()) return;
-    const error = handshake.exception();
-    if (error !== null) {
-      if (loop.getDebug()) loop.callExceptionHandler({ message: 'SSL handshake failed', exception: error, socket: raw, protocol });
-      return;
+    try {
+      if (handshake.cancelled()) return;
+      const error = handshake.exception();
+      if (error !== null) {
+        if (loop.getDebug()) loop.callExceptionHandler({ message: 'SSL handshake failed', exception: error, socket: raw, protocol });
+        return;
+      }
+      new TlsTransport(loop, handshake.result(), protocol, { rawSocket: raw, context: settings.ssl.context, shutdownTimeout: settings.shutdownTimeout, server, extra });
+    } finally {
+      // After the transport attached itself, so the server's count never touches zero in between.
+      server._detach(pending);
     }
-    new TlsTransport(loop, handshake.result(), protocol, { rawSocket: raw, context: settings.ssl.context, shutdownTimeout: settings.shutdownTimeout, server, extra });
   });
 }

@@ -69,6 +69,7 @@ export function tlsHandshake(loop: EventLoop, raw: net.Socket, options: Handshak
     timer.cancel();
     socket.off('error', onError);
     socket.off('close', onClose);
+    socket.off('end', onClose);
     socket.off(serverSide ? 'secure' : 'secureConnect', onSecure);
   };
   const fail = (error: Error): void => {
@@ -95,6 +96,9 @@ export function tlsHandshake(loop: EventLoop, raw: net.Socket, options: Handshak
   };
   socket.on('error', onError);
   socket.on('close', onClose);
+  // A half-open socket (servers allow half-close) gets no 'close' after the
+  // peer's EOF, so EOF before the handshake finished is the loss too.
+  socket.on('end', onClose);
   socket.once(serverSide ? 'secure' : 'secureConnect', onSecure);
   future.addDoneCallback(() => {
     if (future.cancelled()) fail(new SslError('cancelled'));
