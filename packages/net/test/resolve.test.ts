@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { Protocol, type EventLoop } from '@aioloop/core';
+import { Protocol, type BaseTransport, type EventLoop } from '@aioloop/core';
 import { MultipleConnectErrors } from '../src/connect.js';
 import { AF_INET, AF_INET6, IPPROTO_TCP, SOCK_STREAM, type AddrInfo, type GetaddrinfoOptions, type PortLike } from '../src/dns.js';
 import { newLoop, onCleanup } from './support.js';
@@ -23,6 +23,19 @@ function mapNames(loop: EventLoop, table: Record<string, AddrInfo[]>): [host: st
   };
   (loop as unknown as { getaddrinfo: Resolver }).getaddrinfo = resolver;
   return calls;
+}
+
+/** Closes the transport and runs the loop until its protocol's connectionLost ran (the socket is closed then). */
+async function closeAndWait(loop: EventLoop, transport: BaseTransport): Promise<void> {
+  const protocol = transport.getProtocol() as Protocol;
+  const lost = loop.createFuture<void>();
+  const original = protocol.connectionLost.bind(protocol);
+  protocol.connectionLost = (exc) => {
+    original(exc);
+    lost.setResult(undefined);
+  };
+  transport.close();
+  await loop.runUntilComplete(lost);
 }
 
 function v4(port: number): AddrInfo {
@@ -56,7 +69,7 @@ describe('resolution through loop.getaddrinfo', () => {
     const [transport] = await loop.runUntilComplete(loop.createConnection(() => new Protocol(), 'service.test', 1234));
     expect(calls).toEqual([['service.test', 1234]]);
     expect(transport.getExtraInfo('peername')).toEqual(['127.0.0.1', port]);
-    transport.close();
+    await closeAndWait(loop, transport);
     // Another loop keeps the real resolver.
     const other = newLoop();
     expect((other as unknown as { getaddrinfo: unknown }).getaddrinfo).not.toBe((loop as unknown as { getaddrinfo: unknown }).getaddrinfo);
@@ -69,7 +82,7 @@ describe('resolution through loop.getaddrinfo', () => {
     const calls = mapNames(loop, {});
     const [transport] = await loop.runUntilComplete(loop.createConnection(() => new Protocol(), '127.0.0.1', port));
     expect(calls).toEqual([]);
-    transport.close();
+    await closeAndWait(loop, transport);
   });
 
   it('localAddr resolves through the loop too', async () => {
@@ -80,7 +93,7 @@ describe('resolution through loop.getaddrinfo', () => {
     const [transport] = await loop.runUntilComplete(loop.createConnection(() => new Protocol(), '127.0.0.1', port, { localAddr: ['me.test', 0] }));
     expect(calls).toEqual([['me.test', 0]]);
     expect((transport.getExtraInfo('sockname') as [string, number])[0]).toBe('127.0.0.1');
-    transport.close();
+    await closeAndWait(loop, transport);
   });
 
   it('createServer binds what the replaced resolver returns', async () => {
