@@ -496,6 +496,17 @@ describe.each(PATHS.filter((p) => p.kind !== 'native' || NATIVE))('UDP over $nam
       });
     });
 
+    it('closing the loop with an endpoint still open releases its socket', async () => {
+      const loop = newLoop();
+      const before = openFds();
+      await loop.runUntilComplete(async () => {
+        await loop.createDatagramEndpoint(() => new Recorder(loop), { localAddr: ['127.0.0.1', 0] });
+      });
+      expect(openFds()).toBe(before + 1);
+      loop.close();
+      expect(openFds()).toBeLessThanOrEqual(before);
+    });
+
     it('leaves no fd open after endpoints are created, used, refused, failed, closed and aborted', async () => {
       const loop = newLoop();
       const port = await closedPort();

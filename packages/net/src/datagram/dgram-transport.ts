@@ -18,6 +18,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import type { DatagramAddress, DatagramProtocolLike, EventLoop } from '@aioloop/core';
+import { onLoopClose } from '@aioloop/core/internal';
 import { AddressCache, checkIpSendAddress, DATAGRAM_HEADER_SIZE } from './address.js';
 import { DatagramTransportBase, type DatagramTransportInit } from './transport-base.js';
 
@@ -112,6 +113,19 @@ function onQueuedSendDone(this: SendRequest, status: number): void {
 
 const NO_BYTES = new Uint8Array(0);
 
+/**
+ * The open dgram endpoints of each loop: a loop that closes releases their
+ * sockets (as the native transport does), e.g. one whose close() still waited
+ * for a queued send's callback when the loop stopped.
+ */
+const openByLoop = new WeakMap<EventLoop, Set<DgramTransport>>();
+onLoopClose((loop) => {
+  const open = openByLoop.get(loop);
+  if (open === undefined) return;
+  openByLoop.delete(loop);
+  for (const transport of open) transport._releaseOnLoopClose();
+});
+
 /** A UDP endpoint over a bound (and maybe connected) `dgram.Socket`. */
 export class DgramTransport extends DatagramTransportBase {
   /** @internal */ readonly _socket: HostSocket;
@@ -148,6 +162,14 @@ export class DgramTransport extends DatagramTransportBase {
     } else {
       socket.on('message', onMessage);
     }
+    let open = openByLoop.get(loop);
+    if (open === undefined) openByLoop.set(loop, (open = new Set()));
+    open.add(this);
+  }
+
+  /** @internal The loop closed with this endpoint open: nothing can run on it any more, so the socket is released. */
+  _releaseOnLoopClose(): void {
+    this._closeSocket();
   }
 
   /** Whether datagrams move through the libuv handle directly (see the module comment). */
@@ -183,6 +205,7 @@ export class DgramTransport extends DatagramTransportBase {
   protected _closeSocket(): void {
     if (this.socketClosed) return;
     this.socketClosed = true;
+    openByLoop.get(this._loop)?.delete(this);
     this.sizesCount = 0;
     this._socket.close();
   }
