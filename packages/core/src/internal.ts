@@ -13,6 +13,7 @@ import type { Future } from './futures/future.js';
 import type { Task } from './futures/task.js';
 import type { StreamTransportBase, TransportServer } from './transports/stream/base.js';
 import type { StreamTransport } from './transports/stream/stream-transport.js';
+import { PROTOCOL_PAUSED } from './transports/flow-control.js';
 
 export { onLoopClose } from './loop/event-loop.js';
 export { parkedTlsErrorListener } from './transports/stream/tls-transport.js';
@@ -68,7 +69,7 @@ export function untrackResource(loop: EventLoop, resource: LoopResource): void {
 
 /** Whether `transport`'s protocol is paused for writing (its write buffer passed the high-water mark). */
 export function writingPaused(transport: StreamTransportBase): boolean {
-  return transport._flow?.protocolPaused ?? false;
+  return (transport._state & PROTOCOL_PAUSED) !== 0;
 }
 
 /** What {@link takeOverStream} hands to the new owner of a transport's socket. */

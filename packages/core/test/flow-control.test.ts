@@ -4,7 +4,7 @@ import {
   EventLoop,
   Protocol,
   SubprocessProtocol,
-  WriteFlowControl,
+  FlowControlTransport,
   isBufferedProtocol,
   toBytes,
   type BaseProtocolLike,
@@ -16,29 +16,51 @@ afterEach(() => {
   for (const loop of loops.splice(0)) loop.close();
 });
 
+/** A transport whose write buffer the test sets: the smallest FlowControlTransport. */
+class FakeTransport extends FlowControlTransport {
+  size = 0;
+  closed = false;
+  getWriteBufferSize(): number {
+    return this.size;
+  }
+  close(): void {
+    this.closed = this.beginClosing();
+  }
+  protected override extraInfo(name: string): unknown {
+    return name === 'sockname' ? 'computed' : undefined;
+  }
+  /** The buffer grew or shrank to `size`, as a transport's write path and its completions report it. */
+  resize(size: number): void {
+    const grew = size > this.size;
+    this.size = size;
+    if (grew) this.maybePauseProtocol();
+    else this.maybeResumeProtocol();
+  }
+  get paused(): boolean {
+    return this.protocolPaused;
+  }
+}
+
 /** A fake write buffer driven by the test, with a protocol recording pause/resume. */
 function setup(high?: number, low?: number) {
   const loop = new EventLoop();
   loops.push(loop);
   const calls: string[] = [];
-  let size = 0;
   const protocol: BaseProtocolLike<never> = {
     connectionMade() {},
     connectionLost() {},
-    pauseWriting: () => calls.push(`pause@${size}`),
-    resumeWriting: () => calls.push(`resume@${size}`),
+    pauseWriting: () => calls.push(`pause@${transport.size}`),
+    resumeWriting: () => calls.push(`resume@${transport.size}`),
   };
-  const transport = { name: 'fake' };
-  const flow = new WriteFlowControl({ loop, transport, getWriteBufferSize: () => size, getProtocol: () => protocol }, high, low);
-  const grow = (n: number) => {
-    size += n;
-    flow.maybePause();
+  const transport = new FakeTransport(loop, protocol);
+  if (high !== undefined || low !== undefined) transport.setWriteBufferLimits(high, low);
+  const flow = {
+    setLimits: (h?: number, l?: number) => transport.setWriteBufferLimits(h, l),
+    getLimits: () => transport.getWriteBufferLimits(),
   };
-  const drain = (n: number) => {
-    size -= n;
-    flow.maybeResume();
-  };
-  return { loop, calls, flow, grow, drain, protocol };
+  const grow = (n: number) => transport.resize(transport.size + n);
+  const drain = (n: number) => transport.resize(transport.size - n);
+  return { loop, calls, flow, grow, drain, protocol, transport };
 }
 
 describe('write buffer limits', () => {
@@ -88,16 +110,16 @@ describe('pauseWriting / resumeWriting', () => {
   });
 
   it('lowering the limits below the current size pauses at once', () => {
-    const { calls, grow, flow } = setup();
+    const { calls, grow, flow, transport } = setup();
     grow(5000);
     expect(calls).toEqual([]);
     flow.setLimits(4000);
     expect(calls).toEqual(['pause@5000']);
-    expect(flow.protocolPaused).toBe(true);
+    expect(transport.paused).toBe(true);
   });
 
   it('an exception in pauseWriting or resumeWriting goes to the exception handler', () => {
-    const { loop, grow, drain, protocol } = setup(10, 0);
+    const { loop, grow, drain, protocol, transport } = setup(10, 0);
     const contexts: ExceptionContext[] = [];
     loop.setExceptionHandler((_l, ctx) => contexts.push(ctx));
     protocol.pauseWriting = () => {
@@ -110,58 +132,58 @@ describe('pauseWriting / resumeWriting', () => {
     drain(11);
     expect(contexts.map((c) => c.message)).toEqual(['protocol.pauseWriting() failed', 'protocol.resumeWriting() failed']);
     expect(contexts[0]?.protocol).toBe(protocol);
-    expect(contexts[0]?.transport).toEqual({ name: 'fake' });
+    expect(contexts[0]?.transport).toBe(transport);
   });
 });
 
-describe('WriteFlowControl embedded by subclassing (the transport itself as owner)', () => {
-  /** A transport-like owner that is its own flow control's owner: no owner object, no closures. */
-  class FakeTransport {
-    size = 0;
-    reported: ExceptionContext[] = [];
-    readonly flow: OwnFlow;
-    constructor(readonly protocol: BaseProtocolLike<never>) {
-      this.flow = new OwnFlow(this);
-    }
-  }
-  class OwnFlow extends WriteFlowControl {
-    constructor(transport: FakeTransport) {
-      super(transport as never);
-    }
-    protected override _bufferSize(): number {
-      return (this.owner as unknown as FakeTransport).size;
-    }
-    protected override _currentProtocol(): BaseProtocolLike<never> {
-      return (this.owner as unknown as FakeTransport).protocol;
-    }
-    protected override _reportError(message: string, exception: unknown, protocol: BaseProtocolLike<never>): void {
-      (this.owner as unknown as FakeTransport).reported.push({ message, exception, protocol });
-    }
-  }
-
-  it('fires pause and resume once per crossing, and reports a throwing callback through the override', () => {
-    const calls: string[] = [];
-    let t!: FakeTransport;
+describe('FlowControlTransport without a loop of its own', () => {
+  it('reports a throwing callback to the loop running at that moment, and throws when none runs', async () => {
+    const loop = new EventLoop();
+    loops.push(loop);
+    const contexts: ExceptionContext[] = [];
+    loop.setExceptionHandler((_l, ctx) => contexts.push(ctx));
     const protocol: BaseProtocolLike<never> = {
       connectionMade() {},
       connectionLost() {},
       pauseWriting: () => {
-        calls.push(`pause@${t.size}`);
         throw new Error('boom');
       },
-      resumeWriting: () => calls.push(`resume@${t.size}`),
+      resumeWriting() {},
     };
-    t = new FakeTransport(protocol);
-    t.flow.setLimits(100, 20);
-    for (const size of [50, 101, 150, 60, 21, 20, 10, 120]) {
-      t.size = size;
-      if (size > 100) t.flow.maybePause();
-      else t.flow.maybeResume();
-    }
-    expect(calls).toEqual(['pause@101', 'resume@20', 'pause@120']);
-    expect(t.flow.protocolPaused).toBe(true);
-    expect(t.reported.map((c) => c.message)).toEqual(['protocol.pauseWriting() failed', 'protocol.pauseWriting() failed']);
-    expect(t.reported[0]?.protocol).toBe(protocol);
+    const t = new FakeTransport(null, protocol);
+    t.setWriteBufferLimits(10);
+    await loop.runUntilComplete(async () => t.resize(11));
+    expect(contexts.map((c) => c.message)).toEqual(['protocol.pauseWriting() failed']);
+    t.resize(0);
+    expect(() => t.resize(11)).toThrow(/protocol.pauseWriting\(\) failed and no loop is running/);
+  });
+});
+
+describe('AbstractTransport', () => {
+  const protocol: BaseProtocolLike<never> = { connectionMade() {}, connectionLost() {}, pauseWriting() {}, resumeWriting() {} };
+
+  it('answers extra info from the given entries first, then from the subclass, then the default', () => {
+    const t = new FakeTransport(null, protocol, { peername: ['127.0.0.1', 1], sockname: 'given' });
+    expect(t.getExtraInfo('peername')).toEqual(['127.0.0.1', 1]);
+    expect(t.getExtraInfo('sockname')).toBe('given');
+    expect(new FakeTransport(null, protocol).getExtraInfo('sockname')).toBe('computed');
+    expect(t.getExtraInfo('no-such-key', 'fallback')).toBe('fallback');
+    expect(t.getExtraInfo('no-such-key')).toBeUndefined();
+  });
+
+  it('switches protocols with a check, and closes once', () => {
+    const t = new FakeTransport(null, protocol);
+    const other = { ...protocol };
+    t.setProtocol(other);
+    expect(t.getProtocol()).toBe(other);
+    expect(() => t.setProtocol({} as never)).toThrow(/setProtocol\(\): protocol must be a protocol object/);
+    expect(t.getProtocol()).toBe(other);
+    expect(t.isClosing()).toBe(false);
+    t.close();
+    expect(t.closed).toBe(true);
+    t.close();
+    expect(t.closed).toBe(false);
+    expect(t.isClosing()).toBe(true);
   });
 });
 

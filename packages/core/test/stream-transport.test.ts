@@ -18,6 +18,7 @@ import {
   type Transport,
   type WriteTransport,
 } from '../src/index.js';
+import { connectedPair } from './support.js';
 
 const loops: EventLoop[] = [];
 const cleanups: (() => void)[] = [];
@@ -31,44 +32,16 @@ afterEach(() => {
   for (const loop of loops.splice(0)) if (!loop.isRunning()) loop.close();
 });
 
-/** A connected TCP pair on `host`: [ours, peer]. Both allow half-open. */
-async function tcpPair(host = '127.0.0.1', clientOptions: net.NetConnectOpts | object = {}): Promise<[net.Socket, net.Socket]> {
-  const server = net.createServer({ allowHalfOpen: true });
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  const { port } = server.address() as net.AddressInfo;
-  const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
-  const client = net.connect({ host, port, allowHalfOpen: true, ...clientOptions });
-  await new Promise<void>((resolve, reject) => {
-    client.once('connect', resolve);
-    client.once('error', reject);
-  });
-  const peer = await accepted;
-  server.close();
-  cleanups.push(() => {
-    client.destroy();
-    peer.destroy();
-  });
-  return [client, peer];
+/** A connected TCP pair on `host`: [ours (the client), peer (the accepted side)]. */
+async function tcpPair(host = '127.0.0.1', clientOptions: Partial<net.TcpNetConnectOpts> = {}): Promise<[net.Socket, net.Socket]> {
+  const { client, accepted } = await connectedPair(host, { client: clientOptions });
+  return [client, accepted];
 }
 
 /** A connection accepted by a `pauseOnConnect` server (not reading yet, as @aioloop/net's servers get them): [accepted, client]. */
 async function acceptedPair(host = '127.0.0.1'): Promise<[net.Socket, net.Socket]> {
-  const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  const { port } = server.address() as net.AddressInfo;
-  const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
-  const client = net.connect({ host, port, allowHalfOpen: true });
-  await new Promise<void>((resolve, reject) => {
-    client.once('connect', resolve);
-    client.once('error', reject);
-  });
-  const ours = await accepted;
-  server.close();
-  cleanups.push(() => {
-    client.destroy();
-    ours.destroy();
-  });
-  return [ours, client];
+  const { client, accepted } = await connectedPair(host, { pauseOnConnect: true });
+  return [accepted, client];
 }
 
 /** Everything `peer` receives until EOF. */
@@ -778,41 +751,19 @@ describe('StreamTransport with a BufferedProtocol', () => {
     expect(Buffer.concat(b.got).equals(pattern(200_000, 9))).toBe(true);
   });
 
-  it('reads straight into a zeroCopyReads protocol buffer with a BufferedReadBinding (onread) and switches protocols both ways', async () => {
+  it.each([
+    ['a client socket made with a BufferedReadBinding (onread)', 'binding'],
+    ['an accepted socket with readIntoBuffers', 'accepted'],
+  ] as const)('reads %s straight into a zeroCopyReads protocol buffer and switches protocols both ways', async (_name, kind) => {
     const loop = newLoop();
-    const binding = new BufferedReadBinding();
-    const [ours, peer] = await tcpPair('127.0.0.1', { onread: binding.onread });
+    const binding = kind === 'binding' ? new BufferedReadBinding() : null;
+    const [ours, peer] = binding !== null ? await tcpPair('127.0.0.1', { onread: binding.onread }) : await acceptedPair();
     const buffered = new ZeroCopyBuffered(loop, 4096);
     const plain = new Recorder(loop);
     const second = new Buffered(loop, 100);
     await loop.runUntilComplete(async () => {
-      const t = new StreamTransport(loop, ours, buffered, { onread: binding });
-      expect(() => new StreamTransport(loop, ours, plain, { onread: binding })).toThrow(/already bound/);
-      peer.write(pattern(50_000, 1));
-      await waitFor(loop, () => buffered.total >= 50_000);
-      // Node asked for the protocol's own buffer for direct reads, one ahead of the data.
-      expect(buffered.sizeHints).toContain(-1);
-      expect(buffered.sizeHints.length).toBe(buffered.got.length + 1);
-      t.setProtocol(plain);
-      peer.write(pattern(20_000, 2));
-      await plain.until(20_000);
-      t.setProtocol(second);
-      peer.end(pattern(5_000, 3));
-      expect(await second.lost).toBe(null);
-    });
-    expect(Buffer.concat(buffered.got).equals(pattern(50_000, 1))).toBe(true);
-    expect(plain.bytes().equals(pattern(20_000, 2))).toBe(true);
-    expect(Buffer.concat(second.got).equals(pattern(5_000, 3))).toBe(true);
-  });
-
-  it('with readIntoBuffers, reads an accepted socket straight into a zeroCopyReads protocol buffer and switches protocols both ways', async () => {
-    const loop = newLoop();
-    const [ours, peer] = await acceptedPair();
-    const buffered = new ZeroCopyBuffered(loop, 4096);
-    const plain = new Recorder(loop);
-    const second = new Buffered(loop, 100);
-    await loop.runUntilComplete(async () => {
-      const t = new StreamTransport(loop, ours, buffered, { readIntoBuffers: true });
+      const t = new StreamTransport(loop, ours, buffered, binding !== null ? { onread: binding } : { readIntoBuffers: true });
+      if (binding !== null) expect(() => new StreamTransport(loop, ours, plain, { onread: binding })).toThrow(/already bound/);
       peer.write(pattern(50_000, 1));
       await waitFor(loop, () => buffered.total >= 50_000);
       // Node asked for the protocol's own buffer (sizeHint -1) for direct reads, one ahead of the data.

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { onTestFinished } from 'vitest';
 import { EventLoop } from '../src/index.js';
 
@@ -47,4 +48,31 @@ export async function caught(p: PromiseLike<unknown>): Promise<unknown> {
     return error;
   }
   throw new Error('expected a rejection, but it resolved');
+}
+
+/**
+ * A TCP connection on `host` (127.0.0.1 or ::1): the client socket and the
+ * server's accepted one (with `pauseOnConnect`, not reading yet, as
+ * @aioloop/net's servers get them). Both are destroyed when the test finishes.
+ */
+export async function connectedPair(
+  host = '127.0.0.1',
+  options: { pauseOnConnect?: boolean; client?: Partial<net.TcpNetConnectOpts> } = {},
+): Promise<{ client: net.Socket; accepted: net.Socket }> {
+  const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: options.pauseOnConnect === true });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const { port } = server.address() as net.AddressInfo;
+  const accepting = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+  const client = net.connect({ host, port, allowHalfOpen: true, ...options.client });
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', resolve);
+    client.once('error', reject);
+  });
+  const accepted = await accepting;
+  server.close();
+  onTestFinished(() => {
+    client.destroy();
+    accepted.destroy();
+  });
+  return { client, accepted };
 }

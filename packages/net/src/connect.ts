@@ -5,8 +5,7 @@
  * address, and combine the failures as asyncio does.
  */
 import net from 'node:net';
-import type { EventLoop, Future, TimerHandle } from '@aioloop/core';
-import { describeValue } from '@aioloop/core';
+import { describeValue, staggeredRace, type EventLoop, type Future } from '@aioloop/core';
 import {
   AF_INET,
   AF_INET6,
@@ -177,10 +176,6 @@ function combineErrors(errors: Error[], allErrors: boolean): Error {
   return new MultipleConnectErrors(errors);
 }
 
-function errorOf(value: unknown): Error {
-  return value instanceof Error ? value : new Error(String(value));
-}
-
 /** Parks errors of a socket handed over to its new owner until it attaches its own listener. */
 function parkedErrorListener(): void {}
 
@@ -302,7 +297,63 @@ export function connectToAddresses(loop: EventLoop, addrinfos: readonly AddrInfo
   return future;
 }
 
-/** Runs the connection attempts (asyncio's staggered_race when a delay is set). */
+/** Where the attempts of one race meet: the first socket to connect claims the win, in Node's own 'connect' callback. */
+interface RaceState {
+  winner: net.Socket | null;
+  /** The attempts' sockets not yet destroyed. */
+  readonly open: Set<net.Socket>;
+}
+
+/**
+ * One connection attempt: resolves to the connected socket if it is the first
+ * of its race to connect; otherwise (failed, beaten, cancelled) destroys its
+ * socket and throws. The win is claimed in the 'connect' callback itself, so
+ * that `onread` bytes of the winner are never dropped on the way.
+ */
+async function connectOne(loop: EventLoop, info: AddrInfo, localInfos: readonly AddrInfo[] | null, userOnread: OnReadOptions | undefined, race: RaceState): Promise<net.Socket> {
+  const family = info[0];
+  const [address, port] = info[4];
+  const connectOptions: net.NetConnectOpts = { host: address, port, family: family === AF_INET6 ? 6 : 4 };
+  if (localInfos !== null) {
+    const localInfo = localInfos.find((l) => l[0] === family);
+    // asyncio: OSError("no matching local address with family=... found")
+    if (localInfo === undefined) throw new Error(`no matching local address with family=${familyName(family)} found`);
+    connectOptions.localAddress = localInfo[4][0];
+    if (localInfo[4][1] !== 0) connectOptions.localPort = localInfo[4][1];
+  }
+  if (userOnread !== undefined) {
+    (connectOptions as net.TcpNetConnectOpts).onread = {
+      buffer: userOnread.buffer,
+      callback: (nread, buf) => (socket === race.winner ? userOnread.callback(nread, buf) !== false : false),
+    };
+  }
+  const socket = net.connect(connectOptions);
+  race.open.add(socket);
+  const connected = loop.createFuture<void>();
+  socket.on('error', (error: Error) => {
+    if (loop.isClosed()) socket.destroy();
+    else if (!connected.done()) connected.setException(error);
+  });
+  socket.once('connect', () => {
+    if (loop.isClosed()) socket.destroy();
+    else if (!connected.done()) {
+      if (race.winner === null) race.winner = socket;
+      connected.setResult(undefined);
+    }
+  });
+  try {
+    await connected;
+    if (race.winner !== socket) throw new Error('another connection attempt connected first');
+    return socket;
+  } catch (error) {
+    socket.destroy();
+    throw error;
+  } finally {
+    if (socket.destroyed) race.open.delete(socket);
+  }
+}
+
+/** Runs the connection attempts through core's staggeredRace (staggered with Happy Eyeballs, one at a time without) and settles `future`. */
 function startRace(
   loop: EventLoop,
   future: Future<net.Socket>,
@@ -310,118 +361,29 @@ function startRace(
   localInfos: readonly AddrInfo[] | null,
   options: ConnectSocketOptions,
 ): void {
-  const delay = options.happyEyeballsDelay ?? null;
-  const allErrors = options.allErrors ?? false;
-  const userOnread = options.onread;
-  const sockets: (net.Socket | null)[] = addrinfos.map(() => null);
-  const errors: (Error | undefined)[] = addrinfos.map(() => undefined);
-  let launched = 0;
-  let failed = 0;
-  let winner: net.Socket | null = null;
-  let timer: TimerHandle | null = null;
-  let finished = false;
-
-  const cleanup = (): void => {
-    finished = true;
-    if (timer !== null) {
-      timer.cancel();
-      timer = null;
-    }
-    for (let i = 0; i < sockets.length; i++) {
-      const s = sockets[i];
-      if (s !== null && s !== undefined && s !== winner) {
-        s.removeAllListeners('connect');
-        s.destroy();
-        sockets[i] = null;
-      }
-    }
-  };
-
-  // A cancelled (or otherwise completed) future tears everything down.
+  const state: RaceState = { winner: null, open: new Set() };
+  const attempts = addrinfos.map((info) => () => connectOne(loop, info, localInfos, options.onread, state));
+  const race = staggeredRace(attempts, options.happyEyeballsDelay ?? null, { loop });
   future.addDoneCallback(() => {
-    if (future.cancelled()) {
-      winner = null;
-      cleanup();
-    }
+    if (!future.cancelled()) return;
+    race.cancel();
+    // Now, not when the attempts next run: the loop may stop before they do.
+    for (const socket of state.open) socket.destroy();
   });
-
-  const settleFailure = (): void => {
-    if (finished || failed < addrinfos.length) return;
-    cleanup();
-    if (future.done() || loop.isClosed()) return;
-    future.setException(combineErrors(errors as Error[], allErrors));
-  };
-
-  const launchNext = (): void => {
-    if (finished || launched >= addrinfos.length) return;
-    if (timer !== null) {
-      timer.cancel();
-      timer = null;
-    }
-    const index = launched++;
-    launch(index);
-    if (delay !== null && launched < addrinfos.length && !finished) {
-      timer = loop.callLater(delay, launchNext);
-    }
-  };
-
-  const fail = (index: number, error: Error): void => {
-    if (errors[index] !== undefined) return;
-    errors[index] = error;
-    failed++;
-    const s = sockets[index];
-    sockets[index] = null;
-    s?.destroy();
-    // The most recent attempt failed: start the next one now (staggered_race's previous_failed).
-    if (index === launched - 1) launchNext();
-    settleFailure();
-  };
-
-  const launch = (index: number): void => {
-    const info = addrinfos[index] as AddrInfo;
-    const family = info[0];
-    const [address, port] = info[4];
-    const connectOptions: net.NetConnectOpts = { host: address, port, family: family === AF_INET6 ? 6 : 4 };
-    if (localInfos !== null) {
-      const localInfo = localInfos.find((l) => l[0] === family);
-      if (localInfo === undefined) {
-        // asyncio: OSError("no matching local address with family=... found")
-        loop.callSoon(() => fail(index, new Error(`no matching local address with family=${familyName(family)} found`)));
-        return;
-      }
-      connectOptions.localAddress = localInfo[4][0];
-      if (localInfo[4][1] !== 0) connectOptions.localPort = localInfo[4][1];
-    }
-    let socket: net.Socket;
-    if (userOnread !== undefined) {
-      const onread: net.OnReadOpts = {
-        buffer: userOnread.buffer,
-        callback: (nread, buf) => (socket === winner ? userOnread.callback(nread, buf) !== false : false),
-      };
-      (connectOptions as net.TcpNetConnectOpts).onread = onread;
-    }
-    try {
-      socket = net.connect(connectOptions);
-    } catch (error) {
-      loop.callSoon(() => fail(index, errorOf(error)));
-      return;
-    }
-    sockets[index] = socket;
-    socket.on('error', (error: Error) => {
-      if (socket !== winner) fail(index, error);
-    });
-    socket.once('connect', () => {
-      if (finished || future.done() || loop.isClosed()) {
-        socket.destroy();
-        return;
-      }
-      winner = socket;
-      cleanup();
+  race.addDoneCallback(() => {
+    if (race.cancelled()) return;
+    const failure = race.exception();
+    const socket = failure === null ? race.result()[0] : null;
+    if (future.done() || loop.isClosed()) {
+      socket?.destroy();
+    } else if (failure !== null) {
+      future.setException(failure);
+    } else if (socket === null) {
+      future.setException(combineErrors(race.result()[2] as Error[], options.allErrors ?? false));
+    } else {
       socket.removeAllListeners('error');
       socket.on('error', parkedErrorListener);
       future.setResult(socket);
-    });
-  };
-
-  launchNext();
+    }
+  });
 }

@@ -10,6 +10,7 @@ import './types.js';
 export * from './dns.js';
 export * from './connect.js';
 export * from './pipes.js';
+export type { ProtocolFactory } from './protocol-factory.js';
 export {
   Server,
   ServerSocket,

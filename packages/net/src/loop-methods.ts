@@ -1,14 +1,12 @@
 /**
  * Installs @aioloop/net's methods on every EventLoop (importing the package
- * is enough). Each block below belongs to one module; the TypeScript
- * declarations are in types.ts.
+ * is enough), one block per family of methods; the TypeScript declarations
+ * are in types.ts.
  */
-import { EventLoop, installLoopMethods, type BaseProtocolLike, type StreamTransport, type Task } from '@aioloop/core';
+import { EventLoop, installLoopMethods, wrapFuture, type AnyProtocolLike, type Future, type ReadPipeTransport, type StreamTransport, type Task, type WritePipeTransport } from '@aioloop/core';
 import { checkClosed } from '@aioloop/core/internal';
 import type { PortLike, SockAddr } from './dns.js';
-import type { ProtocolFactory } from './pipes.js';
-// net-B imports
-import { wrapFuture, type Future, type ReadPipeTransport, type WritePipeTransport } from '@aioloop/core';
+import type { ProtocolFactory } from './protocol-factory.js';
 import { getaddrinfo, getnameinfo, type AddrInfo, type GetaddrinfoOptions } from './dns.js';
 import { connectReadPipe, connectWritePipe, type PipeLike } from './pipes.js';
 import { createServer, type CreateServerOptions, type Server } from './server.js';
@@ -23,7 +21,6 @@ import {
   type CreateUnixServerOptions,
 } from './unix.js';
 import type net from 'node:net';
-// native imports
 import { addReader, addWriter, removeReader, removeWriter } from './native/fd-watchers.js';
 import {
   sockAccept,
@@ -38,7 +35,6 @@ import {
   type SendfileFile,
 } from './native/sock-methods.js';
 import type { FileLike, Socket, SocketAddress } from './native/socket.js';
-// datagram imports
 import type { DatagramProtocolLike } from '@aioloop/core';
 import { createDatagramEndpoint, type CreateDatagramEndpointOptions } from './datagram/endpoint.js';
 import type { DatagramTransportBase } from './datagram/transport-base.js';
@@ -47,11 +43,11 @@ import type { SslOption } from './tls/context.js';
 import { startTls, type StartTlsOptions } from './tls/start-tls.js';
 import { sendfile, type SendfileOptions, type SendfileSource } from './sendfile.js';
 
-// ---- net-A: stream connections and servers ----
+// Stream connections and servers: unix.ts (TCP createConnection too), server.ts, socket-transport.ts.
 installLoopMethods(
   '@aioloop/net',
   {
-    createConnection<P extends BaseProtocolLike<never>>(
+    createConnection<P extends AnyProtocolLike>(
       this: EventLoop,
       protocolFactory: ProtocolFactory<P>,
       host: string | null | undefined,
@@ -62,14 +58,14 @@ installLoopMethods(
     },
     createServer(
       this: EventLoop,
-      protocolFactory: ProtocolFactory<BaseProtocolLike<never>>,
+      protocolFactory: ProtocolFactory<AnyProtocolLike>,
       host: string | readonly string[] | null | undefined,
       port: PortLike,
       options?: CreateServerOptions,
     ): Task<Server<SockAddr>> {
       return createServer(this, protocolFactory, host, port, options);
     },
-    createUnixConnection<P extends BaseProtocolLike<never>>(
+    createUnixConnection<P extends AnyProtocolLike>(
       this: EventLoop,
       protocolFactory: ProtocolFactory<P>,
       path: string | null | undefined,
@@ -79,13 +75,13 @@ installLoopMethods(
     },
     createUnixServer(
       this: EventLoop,
-      protocolFactory: ProtocolFactory<BaseProtocolLike<never>>,
+      protocolFactory: ProtocolFactory<AnyProtocolLike>,
       path: string | null | undefined,
       options?: CreateUnixServerOptions,
     ): Task<Server<string>> {
       return createUnixServer(this, protocolFactory, path, options);
     },
-    connectAcceptedSocket<P extends BaseProtocolLike<never>>(
+    connectAcceptedSocket<P extends AnyProtocolLike>(
       this: EventLoop,
       protocolFactory: ProtocolFactory<P>,
       sock: net.Socket | Socket,
@@ -96,7 +92,7 @@ installLoopMethods(
     startTls(
       this: EventLoop,
       transport: StreamTransport,
-      protocol: BaseProtocolLike<never>,
+      protocol: AnyProtocolLike,
       sslcontext: SslOption,
       options?: StartTlsOptions,
     ): Task<TlsTransport> {
@@ -115,9 +111,8 @@ installLoopMethods(
   },
   EventLoop.prototype,
 );
-// ---- end net-A ----
 
-// ---- net-B: dns + pipes ----
+// DNS (dns.ts) and pipes (pipes.ts).
 installLoopMethods(
   '@aioloop/net',
   {
@@ -129,18 +124,17 @@ installLoopMethods(
       checkClosed(this);
       return wrapFuture(getnameinfo(sockaddr, flags), this);
     },
-    connectReadPipe<P extends BaseProtocolLike<never>>(this: EventLoop, protocolFactory: ProtocolFactory<P>, pipe: PipeLike): Future<[ReadPipeTransport, P]> {
+    connectReadPipe<P extends AnyProtocolLike>(this: EventLoop, protocolFactory: ProtocolFactory<P>, pipe: PipeLike): Future<[ReadPipeTransport, P]> {
       return connectReadPipe(this, protocolFactory, pipe);
     },
-    connectWritePipe<P extends BaseProtocolLike<never>>(this: EventLoop, protocolFactory: ProtocolFactory<P>, pipe: PipeLike): Future<[WritePipeTransport, P]> {
+    connectWritePipe<P extends AnyProtocolLike>(this: EventLoop, protocolFactory: ProtocolFactory<P>, pipe: PipeLike): Future<[WritePipeTransport, P]> {
       return connectWritePipe(this, protocolFactory, pipe);
     },
   },
   EventLoop.prototype,
 );
-// ---- end net-B ----
 
-// ---- native: sockets and fd watchers ----
+// Native sockets and fd watchers: native/.
 installLoopMethods(
   '@aioloop/net',
   {
@@ -186,9 +180,8 @@ installLoopMethods(
   },
   EventLoop.prototype,
 );
-// ---- end native ----
 
-// ---- datagram endpoints ----
+// Datagram endpoints: datagram/.
 installLoopMethods(
   '@aioloop/net',
   {
@@ -202,4 +195,3 @@ installLoopMethods(
   },
   EventLoop.prototype,
 );
-// ---- end datagram endpoints ----

@@ -12,12 +12,13 @@ import { checkClosed } from '@aioloop/core/internal';
 import {
   ReadPipeTransport,
   WritePipeTransport,
-  type BaseProtocolLike,
+  type AnyProtocolLike, type BaseProtocolLike,
   type EventLoop,
   type Future,
 } from '@aioloop/core';
 import { describeValue } from '@aioloop/core';
 import { watchReaderClose } from './native/pipe-watch.js';
+import { checkFactory, type ProtocolFactory } from './protocol-factory.js';
 
 /**
  * What `connectReadPipe` / `connectWritePipe` accept as the pipe: a file
@@ -26,9 +27,6 @@ import { watchReaderClose } from './native/pipe-watch.js';
  * stdio, a `net.Socket`, an `fs` stream...) used as is.
  */
 export type PipeLike = number | Readable | Writable;
-
-/** A function returning a fresh protocol (asyncio's protocol_factory). */
-export type ProtocolFactory<P> = () => P;
 
 type Direction = 'read' | 'write';
 
@@ -76,11 +74,7 @@ function toStream(pipe: unknown, direction: Direction, method: string): Readable
   );
 }
 
-function checkFactory(factory: unknown, method: string): void {
-  if (typeof factory !== 'function') throw new TypeError(`${method}: protocolFactory must be a function returning a protocol, got ${describeValue(factory)}`);
-}
-
-function connectPipe<T extends ReadPipeTransport | WritePipeTransport, P extends BaseProtocolLike<never>>(
+function connectPipe<T extends ReadPipeTransport | WritePipeTransport, P extends AnyProtocolLike>(
   loop: EventLoop,
   factory: ProtocolFactory<P>,
   pipe: PipeLike,
@@ -88,7 +82,7 @@ function connectPipe<T extends ReadPipeTransport | WritePipeTransport, P extends
 ): Future<[T, P]> {
   const method = direction === 'read' ? 'connectReadPipe()' : 'connectWritePipe()';
   checkClosed(loop);
-  checkFactory(factory, method);
+  checkFactory(factory, direction === 'read' ? 'connectReadPipe' : 'connectWritePipe');
   const stream = toStream(pipe, direction, method);
   const protocol = factory();
   if (protocol === null || typeof protocol !== 'object' || typeof (protocol as BaseProtocolLike).connectionMade !== 'function') {
@@ -144,7 +138,7 @@ function connectPipe<T extends ReadPipeTransport | WritePipeTransport, P extends
  * transport owns and closes it) or a Node Readable stream. Argument errors
  * throw a TypeError at once.
  */
-export function connectReadPipe<P extends BaseProtocolLike<never>>(loop: EventLoop, protocolFactory: ProtocolFactory<P>, pipe: PipeLike): Future<[ReadPipeTransport, P]> {
+export function connectReadPipe<P extends AnyProtocolLike>(loop: EventLoop, protocolFactory: ProtocolFactory<P>, pipe: PipeLike): Future<[ReadPipeTransport, P]> {
   return connectPipe<ReadPipeTransport, P>(loop, protocolFactory, pipe, 'read');
 }
 
@@ -163,6 +157,6 @@ export function connectReadPipe<P extends BaseProtocolLike<never>>(loop: EventLo
  * transport owns and closes it) or a Node Writable stream. Argument errors
  * throw a TypeError at once.
  */
-export function connectWritePipe<P extends BaseProtocolLike<never>>(loop: EventLoop, protocolFactory: ProtocolFactory<P>, pipe: PipeLike): Future<[WritePipeTransport, P]> {
+export function connectWritePipe<P extends AnyProtocolLike>(loop: EventLoop, protocolFactory: ProtocolFactory<P>, pipe: PipeLike): Future<[WritePipeTransport, P]> {
   return connectPipe<WritePipeTransport, P>(loop, protocolFactory, pipe, 'write');
 }

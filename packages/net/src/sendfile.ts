@@ -14,7 +14,7 @@ import {
   StreamTransport,
   TlsTransport,
   wrapFuture,
-  type BaseProtocolLike,
+  type AnyProtocolLike,
   type EventLoop,
   type Future,
   type Task,
@@ -53,7 +53,7 @@ function fdOf(file: unknown): number {
  * drive the block loop, the caller's protocol restored at the end.
  */
 class SendfileFallbackProtocol {
-  private readonly original: BaseProtocolLike<never>;
+  private readonly original: AnyProtocolLike;
   private readonly resumeReadingAfter: boolean;
   private readonly resumeWritingAfter: boolean;
   private writeReady: Future<void> | null = null;
@@ -67,7 +67,7 @@ class SendfileFallbackProtocol {
     this.resumeReadingAfter = transport.isReading();
     this.resumeWritingAfter = writingPaused(transport);
     transport.pauseReading();
-    transport.setProtocol(this as unknown as BaseProtocolLike<never>);
+    transport.setProtocol(this as unknown as AnyProtocolLike);
     if (this.resumeWritingAfter) this.writeReady = loop.createFuture<void>();
   }
 

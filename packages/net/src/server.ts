@@ -8,9 +8,10 @@ import {
   CancelledError,
   RuntimeError,
   StreamTransport,
+  fileno,
   wrapFuture,
   type StreamTransportConstructorOptions,
-  type BaseProtocolLike,
+  type AnyProtocolLike,
   type BaseTransport,
   type EventLoop,
   type Future,
@@ -23,8 +24,8 @@ import { ensureResolved } from './resolve.js';
 import { checkTlsKeywords, type SslOption } from './tls/context.js';
 import { acceptTls, type TlsConnectionSettings } from './tls/connection.js';
 import { AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC, AI_PASSIVE, IPPROTO_TCP, SOCK_STREAM, pythonRepr, type AddrInfo, type PortLike, type SockAddr } from './dns.js';
-import type { ProtocolFactory } from './pipes.js';
-import { checkFactory, checkFactoryResult, checkOptionKeys, checkPortArg } from './socket-transport.js';
+import { checkFactory, type ProtocolFactory } from './protocol-factory.js';
+import { checkFactoryResult, checkOptionKeys, checkPortArg } from './socket-transport.js';
 import { nativeBinding } from './native/binding.js';
 import { listenOptionsFor, reusePortListener } from './native/handover.js';
 import { Socket, type SocketAddress } from './native/socket.js';
@@ -110,8 +111,7 @@ export class ServerSocket<A extends SockAddr | string = SockAddr | string> {
 
   /** The file descriptor, or -1 when Node does not expose it. */
   fileno(): number {
-    const handle = (this.netServer as net.Server & { _handle?: { fd?: number } | null })._handle;
-    return typeof handle?.fd === 'number' ? handle.fd : -1;
+    return fileno(this.netServer);
   }
 
   toString(): string {
@@ -152,7 +152,7 @@ export class Server<A extends SockAddr | string = SockAddr | string> implements 
   constructor(
     private readonly _loop: EventLoop,
     listeners: net.Server[],
-    private readonly _protocolFactory: ProtocolFactory<BaseProtocolLike<never>>,
+    private readonly _protocolFactory: ProtocolFactory<AnyProtocolLike>,
     private readonly _unix: UnixServerInfo | null = null,
     private readonly _tls: TlsConnectionSettings | null = null,
   ) {
@@ -200,11 +200,7 @@ export class Server<A extends SockAddr | string = SockAddr | string> implements 
   startServing(this: object): Future<void>;
   startServing(): Future<void> {
     this._startServing();
-    const done = this._loop.createFuture<void>();
-    this._loop.callSoon(() => {
-      if (!done.done()) done.setResult(undefined);
-    });
-    return done;
+    return sleep0(this._loop);
   }
 
   /**
@@ -347,7 +343,7 @@ export class Server<A extends SockAddr | string = SockAddr | string> implements 
   private readonly _accept = (sock: net.Socket): void => {
     if (sock.destroyed) return;
     sock.off('error', noop);
-    let protocol: BaseProtocolLike<never>;
+    let protocol: AnyProtocolLike;
     try {
       protocol = this._protocolFactory();
       checkFactoryResult(protocol, this._unix === null ? 'createServer' : 'createUnixServer');
@@ -359,9 +355,8 @@ export class Server<A extends SockAddr | string = SockAddr | string> implements 
     // No waiter Future per connection: if connectionMade throws, the transport
     // calls _connectionMadeFailed (asyncio's "Error on transport creation").
     // Read through the shared scratch (core's readIntoBuffers), for every kind of
-    // protocol: no 64 KiB buffer allocated per read and no Readable machinery;
-    // measured cheaper than Node's 'data' path for small reads; at 100 KiB within
-    // the benchmark machine's noise (bench/README.md).
+    // protocol: no 64 KiB buffer allocated per read and no Readable machinery
+    // (bench/README.md has the measurements).
     const options: StreamTransportConstructorOptions = { server: this, readIntoBuffers: true };
     if (this._unix !== null) options.extra = { sockname: this._unix.path, peername: '' };
     else sock.setNoDelay(true); // TCP_NODELAY, as asyncio sets on every TCP transport
@@ -476,7 +471,7 @@ function bindError(error: unknown, address: readonly unknown[] | string): Error 
  */
 export function createServer(
   loop: EventLoop,
-  protocolFactory: ProtocolFactory<BaseProtocolLike<never>>,
+  protocolFactory: ProtocolFactory<AnyProtocolLike>,
   host: string | readonly string[] | null | undefined,
   port: PortLike,
   options: CreateServerOptions = {},

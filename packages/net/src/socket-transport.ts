@@ -1,19 +1,19 @@
 /**
  * Turning a connected `net.Socket` into an asyncio stream transport: the
- * shared step of createConnection, createUnixConnection, connectAcceptedSocket
- * and the servers.
+ * shared step of createConnection, createUnixConnection and the servers, and
+ * asyncio's `loop.connect_accepted_socket`, which is only that step.
  */
 import net from 'node:net';
 import {
   BufferedReadBinding,
   StreamTransport,
-  type BaseProtocolLike,
+  type AnyProtocolLike,
   type EventLoop,
   type Future,
   type TransportServer,
 } from '@aioloop/core';
 import { describeValue } from '@aioloop/core';
-import type { ProtocolFactory } from './pipes.js';
+import type { ProtocolFactory } from './protocol-factory.js';
 
 /** How {@link wrapSocket} builds the transport. */
 export interface WrapSocketOptions {
@@ -29,13 +29,6 @@ export interface WrapSocketOptions {
   readIntoBuffers?: boolean;
   /** Whether the socket is TCP (known to a server); asked of the socket when absent. */
   tcp?: boolean;
-}
-
-/** Throws a TypeError unless `factory` is a function (asyncio's protocol_factory). */
-export function checkFactory(factory: unknown, method: string): void {
-  if (typeof factory !== 'function') {
-    throw new TypeError(`${method}(): protocolFactory must be a function returning a protocol (e.g. () => new MyProtocol()), got ${describeValue(factory)}`);
-  }
 }
 
 /**
@@ -83,7 +76,7 @@ export function isTcpSocket(sock: net.Socket): boolean {
  * Wraps a connected socket in a {@link StreamTransport}. TCP sockets get
  * TCP_NODELAY as asyncio sets it on every TCP transport.
  */
-export function wrapSocket(loop: EventLoop, sock: net.Socket, protocol: BaseProtocolLike<never>, options: WrapSocketOptions = {}): StreamTransport {
+export function wrapSocket(loop: EventLoop, sock: net.Socket, protocol: AnyProtocolLike, options: WrapSocketOptions = {}): StreamTransport {
   if (options.tcp ?? isTcpSocket(sock)) sock.setNoDelay(true);
   return new StreamTransport(loop, sock, protocol, {
     waiter: options.waiter ?? null,
@@ -99,7 +92,7 @@ export function wrapSocket(loop: EventLoop, sock: net.Socket, protocol: BaseProt
  * protocol factory returned) is a protocol object.
  */
 export function checkFactoryResult(protocol: unknown, method: string): void {
-  if (protocol === null || typeof protocol !== 'object' || typeof (protocol as BaseProtocolLike<never>).connectionLost !== 'function') {
+  if (protocol === null || typeof protocol !== 'object' || typeof (protocol as AnyProtocolLike).connectionLost !== 'function') {
     throw new TypeError(
       `${method}(): protocolFactory() must return a protocol object (with connectionMade/dataReceived/connectionLost, e.g. an instance of a Protocol subclass), got ${describeValue(protocol)}`,
     );
@@ -113,7 +106,7 @@ export function checkFactoryResult(protocol: unknown, method: string): void {
  * task is cancelled), the socket is closed and the error propagates, as
  * asyncio's `_create_connection_transport`.
  */
-export async function makeClientTransport<P extends BaseProtocolLike<never>>(
+export async function makeClientTransport<P extends AnyProtocolLike>(
   loop: EventLoop,
   sock: net.Socket,
   protocolFactory: ProtocolFactory<P>,

@@ -3,17 +3,15 @@
  * augmentation of @aioloop/core's EventLoop).
  */
 import type net from 'node:net';
-import type { BaseProtocolLike, StreamTransport, Task } from '@aioloop/core';
+import type { AnyProtocolLike, StreamTransport, Task } from '@aioloop/core';
 import type { PortLike, SockAddr } from './dns.js';
-import type { ProtocolFactory } from './pipes.js';
-// net-B imports
+import type { ProtocolFactory } from './protocol-factory.js';
 import type { Future, ReadPipeTransport, WritePipeTransport } from '@aioloop/core';
 import type { AddrInfo, GetaddrinfoOptions } from './dns.js';
 import type { PipeLike } from './pipes.js';
 import type { CreateServerOptions, Server } from './server.js';
 import type { SendfileFile } from './native/sock-methods.js';
 import type { FileLike, Socket, SocketAddress } from './native/socket.js';
-// datagram imports
 import type { DatagramProtocolLike } from '@aioloop/core';
 import type { CreateDatagramEndpointOptions } from './datagram/endpoint.js';
 import type { DatagramTransportBase } from './datagram/transport-base.js';
@@ -25,25 +23,25 @@ import type { SendfileOptions, SendfileSource } from './sendfile.js';
 
 declare module '@aioloop/core' {
   interface EventLoop {
-    // ---- net-A: stream connections and servers ----
+    // Stream connections and servers: unix.ts (TCP createConnection too), server.ts, socket-transport.ts.
     /**
      * asyncio's `loop.create_connection()`: connects to `host:port` (every
      * address, Happy Eyeballs with `happyEyeballsDelay`) and resolves to
      * `[transport, protocol]` after `connectionMade`.
      */
-    createConnection<P extends BaseProtocolLike<never>>(
+    createConnection<P extends AnyProtocolLike>(
       protocolFactory: ProtocolFactory<P>,
       host: string | null | undefined,
       port: PortLike,
       options: CreateConnectionOptions & { ssl: SslOption },
     ): Task<[TlsTransport, P]>;
-    createConnection<P extends BaseProtocolLike<never>>(
+    createConnection<P extends AnyProtocolLike>(
       protocolFactory: ProtocolFactory<P>,
       host: string | null | undefined,
       port: PortLike,
       options?: CreateConnectionOptions & { ssl?: null | false },
     ): Task<[StreamTransport, P]>;
-    createConnection<P extends BaseProtocolLike<never>>(
+    createConnection<P extends AnyProtocolLike>(
       protocolFactory: ProtocolFactory<P>,
       host: string | null | undefined,
       port: PortLike,
@@ -51,45 +49,45 @@ declare module '@aioloop/core' {
     ): Task<[StreamTransport | TlsTransport, P]>;
     /** asyncio's `loop.create_server()`: binds every address of `host` (all interfaces for null/'') and resolves to the {@link Server}. */
     createServer(
-      protocolFactory: ProtocolFactory<BaseProtocolLike<never>>,
+      protocolFactory: ProtocolFactory<AnyProtocolLike>,
       host: string | readonly string[] | null | undefined,
       port: PortLike,
       options?: CreateServerOptions,
     ): Task<Server<SockAddr>>;
     /** asyncio's `loop.create_unix_connection()`. */
-    createUnixConnection<P extends BaseProtocolLike<never>>(
+    createUnixConnection<P extends AnyProtocolLike>(
       protocolFactory: ProtocolFactory<P>,
       path: string | null | undefined,
       options: CreateUnixConnectionOptions & { ssl: SslOption },
     ): Task<[TlsTransport, P]>;
-    createUnixConnection<P extends BaseProtocolLike<never>>(
+    createUnixConnection<P extends AnyProtocolLike>(
       protocolFactory: ProtocolFactory<P>,
       path: string | null | undefined,
       options?: CreateUnixConnectionOptions & { ssl?: null | false },
     ): Task<[StreamTransport, P]>;
-    createUnixConnection<P extends BaseProtocolLike<never>>(
+    createUnixConnection<P extends AnyProtocolLike>(
       protocolFactory: ProtocolFactory<P>,
       path: string | null | undefined,
       options?: CreateUnixConnectionOptions,
     ): Task<[StreamTransport | TlsTransport, P]>;
     /** asyncio's `loop.create_unix_server()` (stale socket files replaced, abstract names, cleanupSocket). */
     createUnixServer(
-      protocolFactory: ProtocolFactory<BaseProtocolLike<never>>,
+      protocolFactory: ProtocolFactory<AnyProtocolLike>,
       path: string | null | undefined,
       options?: CreateUnixServerOptions,
     ): Task<Server<string>>;
     /** asyncio's `loop.connect_accepted_socket()`. */
-    connectAcceptedSocket<P extends BaseProtocolLike<never>>(
+    connectAcceptedSocket<P extends AnyProtocolLike>(
       protocolFactory: ProtocolFactory<P>,
       sock: net.Socket | Socket,
       options: ConnectAcceptedSocketOptions & { ssl: SslOption },
     ): Task<[TlsTransport, P]>;
-    connectAcceptedSocket<P extends BaseProtocolLike<never>>(
+    connectAcceptedSocket<P extends AnyProtocolLike>(
       protocolFactory: ProtocolFactory<P>,
       sock: net.Socket | Socket,
       options?: ConnectAcceptedSocketOptions & { ssl?: null | false },
     ): Task<[StreamTransport, P]>;
-    connectAcceptedSocket<P extends BaseProtocolLike<never>>(
+    connectAcceptedSocket<P extends AnyProtocolLike>(
       protocolFactory: ProtocolFactory<P>,
       sock: net.Socket | Socket,
       options?: ConnectAcceptedSocketOptions,
@@ -99,16 +97,15 @@ declare module '@aioloop/core' {
      * or Unix `transport` to TLS and resolves with the new transport (see
      * {@link startTls} in @aioloop/net).
      */
-    startTls(transport: StreamTransport, protocol: BaseProtocolLike<never>, sslcontext: SslOption, options?: StartTlsOptions): Task<TlsTransport>;
+    startTls(transport: StreamTransport, protocol: AnyProtocolLike, sslcontext: SslOption, options?: StartTlsOptions): Task<TlsTransport>;
     /**
      * asyncio's `loop.sendfile()`: sends `count` bytes (null: to the end) of
      * `file` from `offset` over a stream or TLS transport; resolves with the
      * bytes sent (see {@link sendfile} in @aioloop/net).
      */
     sendfile(transport: StreamTransport | TlsTransport, file: SendfileSource, offset?: number, count?: number | null, options?: SendfileOptions): Task<number>;
-    // ---- end net-A ----
 
-    // ---- net-B: dns + pipes ----
+    // DNS (dns.ts) and pipes (pipes.ts).
     /**
      * asyncio's `loop.getaddrinfo()`: `[family, type, proto, canonname, sockaddr][]`
      * for `host`/`port` (see {@link getaddrinfo} in @aioloop/net for the details and errors).
@@ -120,15 +117,14 @@ declare module '@aioloop/core' {
      * asyncio's `loop.connect_read_pipe()`: `[transport, protocol]` once `connectionMade`
      * ran; `pipe` is a file descriptor (pipe, FIFO, socket, character device) or a Node Readable.
      */
-    connectReadPipe<P extends BaseProtocolLike<never>>(protocolFactory: ProtocolFactory<P>, pipe: PipeLike): Future<[ReadPipeTransport, P]>;
+    connectReadPipe<P extends AnyProtocolLike>(protocolFactory: ProtocolFactory<P>, pipe: PipeLike): Future<[ReadPipeTransport, P]>;
     /**
      * asyncio's `loop.connect_write_pipe()`: `[transport, protocol]` once `connectionMade`
      * ran; `pipe` is a file descriptor (pipe, FIFO, socket, character device) or a Node Writable.
      */
-    connectWritePipe<P extends BaseProtocolLike<never>>(protocolFactory: ProtocolFactory<P>, pipe: PipeLike): Future<[WritePipeTransport, P]>;
-    // ---- end net-B ----
+    connectWritePipe<P extends AnyProtocolLike>(protocolFactory: ProtocolFactory<P>, pipe: PipeLike): Future<[WritePipeTransport, P]>;
 
-    // ---- native: sockets and fd watchers (need @aioloop/native-sockets) ----
+    // Native sockets and fd watchers (need @aioloop/native-sockets): native/.
     /** asyncio's `loop.sock_recv()`: up to `nbytes` bytes from a non-blocking {@link Socket} (empty at end of stream). */
     sockRecv(sock: Socket, nbytes: number): Future<Buffer>;
     /** asyncio's `loop.sock_recv_into()`: reads into `buf`, resolves to the count. */
@@ -155,9 +151,8 @@ declare module '@aioloop/core' {
     addWriter<A extends unknown[]>(fd: FileLike, callback: (...args: A) => void, ...args: A): void;
     /** asyncio's `loop.remove_writer()`: whether a writer was removed. */
     removeWriter(fd: FileLike): boolean;
-    // ---- end native ----
 
-    // ---- datagram endpoints ----
+    // Datagram endpoints: datagram/.
     /**
      * asyncio's `loop.create_datagram_endpoint()`: a UDP (IPv4/IPv6) or AF_UNIX
      * datagram endpoint bound to `localAddr` and/or connected to `remoteAddr`
@@ -168,7 +163,6 @@ declare module '@aioloop/core' {
       protocolFactory: ProtocolFactory<P>,
       options?: CreateDatagramEndpointOptions,
     ): Task<[DatagramTransportBase, P]>;
-    // ---- end datagram endpoints ----
   }
 }
 

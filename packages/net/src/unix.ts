@@ -8,7 +8,7 @@ import net from 'node:net';
 import {
   BufferedReadBinding,
   wrapFuture,
-  type BaseProtocolLike,
+  type AnyProtocolLike,
   type EventLoop,
   type Future,
   type StreamTransport,
@@ -17,9 +17,9 @@ import {
 import { describeValue } from '@aioloop/core';
 import { connectSocket, type ConnectSocketOptions } from './connect.js';
 import { AF_UNIX, pythonRepr, type PortLike } from './dns.js';
-import type { ProtocolFactory } from './pipes.js';
+import { checkFactory, type ProtocolFactory } from './protocol-factory.js';
 import { checkServerOptions, closeListener, listen, Server, startNewServer, type ServerSockLike } from './server.js';
-import { checkConnectedSocket, checkFactory, checkOptionKeys, makeClientTransport } from './socket-transport.js';
+import { checkConnectedSocket, checkOptionKeys, makeClientTransport } from './socket-transport.js';
 import { abstractListener, connectAbstract, listenOptionsFor, nodeSocketFor, useNativeAbstract } from './native/handover.js';
 import { Socket } from './native/socket.js';
 import { checkTlsKeywords, type SslOption } from './tls/context.js';
@@ -137,7 +137,7 @@ function addressInUse(path: string, detail: string): Error {
  */
 export function createUnixServer(
   loop: EventLoop,
-  protocolFactory: ProtocolFactory<BaseProtocolLike<never>>,
+  protocolFactory: ProtocolFactory<AnyProtocolLike>,
   path: string | null | undefined,
   options: CreateUnixServerOptions = {},
 ): Task<Server<string>> {
@@ -243,25 +243,25 @@ export function createUnixServer(
  * `[transport, protocol]` once `connectionMade` ran. Extra info: `peername`
  * is the path, `sockname` '' (an unnamed client socket), as Python reports.
  */
-export function createUnixConnection<P extends BaseProtocolLike<never>>(
+export function createUnixConnection<P extends AnyProtocolLike>(
   loop: EventLoop,
   protocolFactory: ProtocolFactory<P>,
   path: string | null | undefined,
   options: CreateUnixConnectionOptions & WithSsl,
 ): Task<[TlsTransport, P]>;
-export function createUnixConnection<P extends BaseProtocolLike<never>>(
+export function createUnixConnection<P extends AnyProtocolLike>(
   loop: EventLoop,
   protocolFactory: ProtocolFactory<P>,
   path: string | null | undefined,
   options?: CreateUnixConnectionOptions & WithoutSsl,
 ): Task<[StreamTransport, P]>;
-export function createUnixConnection<P extends BaseProtocolLike<never>>(
+export function createUnixConnection<P extends AnyProtocolLike>(
   loop: EventLoop,
   protocolFactory: ProtocolFactory<P>,
   path: string | null | undefined,
   options?: CreateUnixConnectionOptions,
 ): Task<[StreamTransport | TlsTransport, P]>;
-export function createUnixConnection<P extends BaseProtocolLike<never>>(
+export function createUnixConnection<P extends AnyProtocolLike>(
   loop: EventLoop,
   protocolFactory: ProtocolFactory<P>,
   path: string | null | undefined,
@@ -325,28 +325,28 @@ export function createUnixConnection<P extends BaseProtocolLike<never>>(
  * The socket is created with Node's `onread` so that a BufferedProtocol
  * receives straight into its own buffer; a plain Protocol gets a copy per read.
  */
-export function createConnection<P extends BaseProtocolLike<never>>(
+export function createConnection<P extends AnyProtocolLike>(
   loop: EventLoop,
   protocolFactory: ProtocolFactory<P>,
   host: string | null | undefined,
   port: PortLike,
   options: CreateConnectionOptions & WithSsl,
 ): Task<[TlsTransport, P]>;
-export function createConnection<P extends BaseProtocolLike<never>>(
+export function createConnection<P extends AnyProtocolLike>(
   loop: EventLoop,
   protocolFactory: ProtocolFactory<P>,
   host: string | null | undefined,
   port: PortLike,
   options?: CreateConnectionOptions & WithoutSsl,
 ): Task<[StreamTransport, P]>;
-export function createConnection<P extends BaseProtocolLike<never>>(
+export function createConnection<P extends AnyProtocolLike>(
   loop: EventLoop,
   protocolFactory: ProtocolFactory<P>,
   host: string | null | undefined,
   port: PortLike,
   options?: CreateConnectionOptions,
 ): Task<[StreamTransport | TlsTransport, P]>;
-export function createConnection<P extends BaseProtocolLike<never>>(
+export function createConnection<P extends AnyProtocolLike>(
   loop: EventLoop,
   protocolFactory: ProtocolFactory<P>,
   host: string | null | undefined,
@@ -406,25 +406,25 @@ export function createConnection<P extends BaseProtocolLike<never>>(
  * transport then owns, or a `net.Socket` from a Node server's 'connection' event)
  * and resolves to `[transport, protocol]`.
  */
-export function connectAcceptedSocket<P extends BaseProtocolLike<never>>(
+export function connectAcceptedSocket<P extends AnyProtocolLike>(
   loop: EventLoop,
   protocolFactory: ProtocolFactory<P>,
   sock: net.Socket | Socket,
   options: ConnectAcceptedSocketOptions & WithSsl,
 ): Task<[TlsTransport, P]>;
-export function connectAcceptedSocket<P extends BaseProtocolLike<never>>(
+export function connectAcceptedSocket<P extends AnyProtocolLike>(
   loop: EventLoop,
   protocolFactory: ProtocolFactory<P>,
   sock: net.Socket | Socket,
   options?: ConnectAcceptedSocketOptions & WithoutSsl,
 ): Task<[StreamTransport, P]>;
-export function connectAcceptedSocket<P extends BaseProtocolLike<never>>(
+export function connectAcceptedSocket<P extends AnyProtocolLike>(
   loop: EventLoop,
   protocolFactory: ProtocolFactory<P>,
   sock: net.Socket | Socket,
   options?: ConnectAcceptedSocketOptions,
 ): Task<[StreamTransport | TlsTransport, P]>;
-export function connectAcceptedSocket<P extends BaseProtocolLike<never>>(
+export function connectAcceptedSocket<P extends AnyProtocolLike>(
   loop: EventLoop,
   protocolFactory: ProtocolFactory<P>,
   sock: net.Socket | Socket,

@@ -6,30 +6,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BaseProtocolLike, EventLoop, Transport } from '@aioloop/core';
+import type { Transport } from '@aioloop/core';
 import '../src/index.js';
 import { testPki } from './tls-support.js';
-
-// The kit lives in @aioloop/testing, which this package does not depend on: it
-// is loaded from its sources at run time and typed here with the part used.
-interface RecordingLike extends BaseProtocolLike<never> {
-  connectionMade(transport: Transport): void;
-}
-interface StreamPairContext {
-  loop: EventLoop;
-  clientProtocol: () => RecordingLike;
-  serverProtocol: () => RecordingLike;
-}
-interface StreamPairHandle {
-  client: Transport;
-  server: Transport;
-  cleanup?: () => void | Promise<void>;
-}
-interface ConformanceKit {
-  describeTransportConformance(name: string, makePair: (ctx: StreamPairContext) => Promise<StreamPairHandle>, options?: { halfClose?: boolean }): void;
-}
-const kitModule: string = new URL('../../testing/src/conformance.ts', import.meta.url).pathname;
-const { describeTransportConformance } = (await import(/* @vite-ignore */ kitModule)) as ConformanceKit;
+import { describeTransportConformance, type StreamPairContext, type StreamPairHandle } from '@aioloop/testing/conformance';
 
 async function tcpPair(ctx: StreamPairContext, host: string, tls: boolean = false): Promise<StreamPairHandle> {
   const { loop } = ctx;

@@ -294,6 +294,23 @@ describe('cancellation', () => {
   });
 });
 
+describe('cancellation of the returned future', () => {
+  it('destroys every attempt at once, even when the loop stops right after', async () => {
+    const loop = newLoop();
+    const dead = await deadPort();
+    const before = tcpHandles();
+    const during = await loop.runUntilComplete(async () => {
+      const connecting = connectToAddresses(loop, [info('127.0.0.1', dead), info('127.0.0.1', dead)], { happyEyeballsDelay: 0.05 });
+      await sleep(0.2);
+      connecting.cancel();
+      return tcpHandles() - before;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(during).toBe(2);
+    expect(tcpHandles() - before).toBe(0);
+  });
+});
+
 describe('localAddr', () => {
   it('binds the local side to the given address and port before connecting', async () => {
     const loop = newLoop();

@@ -21,25 +21,7 @@ import { NativeDatagramTransport } from '../src/datagram/native-transport.js';
 import { _setDirectUdp, type DgramTransport } from '../src/datagram/dgram-transport.js';
 import { newLoop, onCleanup, waitFor } from './support.js';
 
-// The kit lives in @aioloop/testing, loaded from its sources (see conformance.test.ts).
-interface RecordingDatagramLike extends DatagramProtocol {}
-interface DatagramPairContext {
-  loop: EventLoop;
-  protocolA: () => RecordingDatagramLike;
-  protocolB: () => RecordingDatagramLike;
-}
-interface DatagramPairHandle {
-  a: DatagramTransport;
-  b: DatagramTransport;
-  addressOfB: DatagramAddress;
-  addressOfA: DatagramAddress;
-  cleanup?: () => void | Promise<void>;
-}
-interface ConformanceKit {
-  describeDatagramConformance(name: string, makePair: (ctx: DatagramPairContext) => Promise<DatagramPairHandle>): void;
-}
-const kitModule: string = new URL('../../testing/src/conformance.ts', import.meta.url).pathname;
-const { describeDatagramConformance } = (await import(/* @vite-ignore */ kitModule)) as ConformanceKit;
+import { describeDatagramConformance, type DatagramPairContext, type DatagramPairHandle } from '@aioloop/testing/conformance';
 
 const PYTHON = '/usr/bin/python3';
 const UDP_PEER = fileURLToPath(new URL('./peers/udp_peer.py', import.meta.url));

@@ -3,7 +3,7 @@ import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { BufferedProtocol, CancelledError, Protocol, RuntimeError, getRunningLoop, type EventLoop, type ExceptionContext, type Transport } from '@aioloop/core';
 import { AF_INET, AF_INET6, Server } from '../src/index.js';
-import { Collector, Echo, delay, newLoop, onCleanup, pattern, waitFor } from './support.js';
+import { Collector, Echo, collecting, delay, newLoop, onCleanup, pattern, waitFor } from './support.js';
 
 /** Port of the first listening socket. */
 function portOf(server: Server, index = 0): number {
@@ -136,12 +136,8 @@ describe('Server lifecycle', () => {
   it('close() stops listening while accepted connections stay open; waitClosed() waits for them', async () => {
     const loop = newLoop();
     await loop.runUntilComplete(async () => {
-      const serverSide: Collector[] = [];
-      const server = await loop.createServer(() => {
-        const p = new Collector(loop);
-        serverSide.push(p);
-        return p;
-      }, '127.0.0.1', 0);
+      const { factory, made: serverSide } = collecting(loop);
+      const server = await loop.createServer(factory, '127.0.0.1', 0);
       const port = portOf(server);
       const early = server.waitClosed(); // before close(): waits for close AND the connections
       const [t, p] = await loop.createConnection(() => new Collector(loop), '127.0.0.1', port);
@@ -178,12 +174,8 @@ describe('Server lifecycle', () => {
   it('closeClients() closes and abortClients() aborts every accepted connection', async () => {
     const loop = newLoop();
     await loop.runUntilComplete(async () => {
-      const serverSide: Collector[] = [];
-      const server = await loop.createServer(() => {
-        const p = new Collector(loop);
-        serverSide.push(p);
-        return p;
-      }, '127.0.0.1', 0);
+      const { factory, made: serverSide } = collecting(loop);
+      const server = await loop.createServer(factory, '127.0.0.1', 0);
       const port = portOf(server);
       const clients = [];
       for (let i = 0; i < 3; i++) clients.push(await loop.createConnection(() => new Collector(loop), '127.0.0.1', port));
@@ -194,11 +186,7 @@ describe('Server lifecycle', () => {
       for (const [, p] of clients) await p.lost; // the peers see EOF and close
       await server.waitClosed();
 
-      const server2 = await loop.createServer(() => {
-        const p = new Collector(loop);
-        serverSide.push(p);
-        return p;
-      }, '127.0.0.1', 0);
+      const server2 = await loop.createServer(factory, '127.0.0.1', 0);
       const [t] = await loop.createConnection(() => new Collector(loop), '127.0.0.1', portOf(server2));
       await waitFor(loop, () => serverSide.length === 4 && serverSide[3]!.events.includes('made'));
       server2.abortClients();
@@ -441,12 +429,8 @@ describe('stream transport behaviour over real connections', () => {
   it('gives connectionLost(err) with ECONNRESET or EPIPE when the peer resets mid-write', async () => {
     const loop = newLoop();
     await loop.runUntilComplete(async () => {
-      const serverSide: Collector[] = [];
-      const server = await loop.createServer(() => {
-        const p = new Collector(loop);
-        serverSide.push(p);
-        return p;
-      }, '127.0.0.1', 0);
+      const { factory, made: serverSide } = collecting(loop);
+      const server = await loop.createServer(factory, '127.0.0.1', 0);
       const peer = await rawClient('127.0.0.1', portOf(server));
       peer.on('error', () => {});
       await waitFor(loop, () => serverSide.length === 1 && serverSide[0]!.events.includes('made'));

@@ -136,6 +136,19 @@ export class Collector extends Protocol {
   }
 }
 
+/** A protocol factory for the server side of a test that keeps every Collector it made, in order. */
+export function collecting(loop: EventLoop): { factory: () => Collector; made: Collector[] } {
+  const made: Collector[] = [];
+  return {
+    made,
+    factory: () => {
+      const p = new Collector(loop);
+      made.push(p);
+      return p;
+    },
+  };
+}
+
 /** Echoes every byte back; on EOF closes (after flushing). */
 export class Echo extends Protocol {
   transport!: Transport;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Protocol } from '@aioloop/core';
 import { AF_UNIX } from '../src/index.js';
-import { Collector, Echo, delay, newLoop, onCleanup, waitFor } from './support.js';
+import { Collector, Echo, collecting, delay, newLoop, onCleanup, waitFor } from './support.js';
 
 function tempDir(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aioloop-net-'));
@@ -19,12 +19,8 @@ describe('Unix stream sockets', () => {
     const loop = newLoop();
     const sockPath = path.join(tempDir(), 'echo.sock');
     await loop.runUntilComplete(async () => {
-      const serverSide: Collector[] = [];
-      const server = await loop.createUnixServer(() => {
-        const p = new Collector(loop);
-        serverSide.push(p);
-        return p;
-      }, sockPath);
+      const { factory, made: serverSide } = collecting(loop);
+      const server = await loop.createUnixServer(factory, sockPath);
       expect(server.sockets[0]!.family).toBe(AF_UNIX);
       expect(server.sockets[0]!.getsockname()).toBe(sockPath);
       const [t, p] = await loop.createUnixConnection(() => new Collector(loop), sockPath);

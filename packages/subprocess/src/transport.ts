@@ -4,9 +4,10 @@ import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import {
+  AbstractTransport,
   ReadPipeTransport,
   WritePipeTransport,
-  type BaseProtocolLike,
+  type AnyProtocolLike,
   type EventLoop,
   type Future,
   type LoopCallback,
@@ -38,7 +39,7 @@ export type AnySubprocessProtocol = SubprocessProtocolLike;
 type PipeFd = 0 | 1 | 2;
 
 /** asyncio's WriteSubprocessPipeProto / ReadSubprocessPipeProto: forwards one pipe's events to the transport. */
-class PipeProto implements BaseProtocolLike<never> {
+class PipeProto implements AnyProtocolLike {
   disconnected = false;
   pipe: ReadTransport | WriteTransport | null = null;
   constructor(
@@ -56,10 +57,10 @@ class PipeProto implements BaseProtocolLike<never> {
     proc?._pipeConnectionLost(this.fd, exc);
   }
   pauseWriting(): void {
-    this.proc?._protocol.pauseWriting();
+    this.proc?.getProtocol().pauseWriting();
   }
   resumeWriting(): void {
-    this.proc?._protocol.resumeWriting();
+    this.proc?.getProtocol().resumeWriting();
   }
   dataReceived(data: Buffer): void {
     this.proc?._pipeDataReceived(this.fd, data);
@@ -84,26 +85,22 @@ onLoopClose((loop) => {
  * `child_process.spawn`). Created by `loop.subprocessExec()` /
  * `loop.subprocessShell()`.
  */
-export class SubprocessPipesTransport implements SubprocessTransport {
+export class SubprocessPipesTransport extends AbstractTransport<AnySubprocessProtocol> implements SubprocessTransport {
   /** @internal */ readonly _loop: EventLoop;
-  /** @internal */ _protocol: AnySubprocessProtocol;
   /** @internal */ _child: ChildProcess;
   private readonly _pid: number | undefined;
   private _returncode: number | null = null;
-  private _closed = false;
   private _finished = false;
   private _pendingCalls: [LoopCallback, unknown[] | undefined][] | null = [];
   private readonly _pipes = new Map<PipeFd, PipeProto>();
   private _exitWaiters: Future<number>[] = [];
-  private readonly _extra: Record<string, unknown>;
 
   /** @internal */
   constructor(loop: EventLoop, protocol: AnySubprocessProtocol, child: ChildProcess, extra: Record<string, unknown>) {
+    super(protocol, { subprocess: child, ...extra });
     this._loop = loop;
-    this._protocol = protocol;
     this._child = child;
     this._pid = child.pid;
-    this._extra = { subprocess: child, ...extra };
     child.on('exit', this._onExit);
     child.on('error', this._onError);
     let set = openTransports.get(loop);
@@ -146,7 +143,7 @@ export class SubprocessPipesTransport implements SubprocessTransport {
   private _pipesReady(): void {
     const onReady = this._onReady;
     this._onReady = null;
-    if (onReady === null || this._closed) return;
+    if (onReady === null || this.isClosing()) return;
     const loop = this._loop;
     this._queued++; // connectionMade goes first: nothing may overtake it
     callSoonUnchecked(loop, this._deliverConnectionMade);
@@ -158,7 +155,7 @@ export class SubprocessPipesTransport implements SubprocessTransport {
 
   private readonly _deliverConnectionMade = (): void => {
     this._queued--;
-    this._protocol.connectionMade(this);
+    this.protocol.connectionMade(this);
   };
 
   /** Protocol calls scheduled and not run yet (queued before connectionMade, or in the ready queue). */
@@ -177,13 +174,13 @@ export class SubprocessPipesTransport implements SubprocessTransport {
     // deliver dataReceived); otherwise it waits its turn, keeping the order.
     if (this._queued === 0 && this._pendingCalls === null && runningLoopOrNull() === this._loop) {
       try {
-        this._protocol.pipeDataReceived(fd, data);
+        this.protocol.pipeDataReceived(fd, data);
       } catch (exception) {
         this._loop.callExceptionHandler({
           message: 'Exception in protocol.pipeDataReceived()',
           exception,
           transport: this,
-          protocol: this._protocol,
+          protocol: this.protocol,
         });
       }
       return;
@@ -200,15 +197,15 @@ export class SubprocessPipesTransport implements SubprocessTransport {
   // The protocol is looked up when the call runs, so setProtocol() takes effect for queued events.
   private readonly _deliverData = (fd: PipeFd, data: Buffer): void => {
     this._queued--;
-    this._protocol.pipeDataReceived(fd, data);
+    this.protocol.pipeDataReceived(fd, data);
   };
   private readonly _deliverPipeLost = (fd: PipeFd, exc: Error | null): void => {
     this._queued--;
-    this._protocol.pipeConnectionLost(fd, exc);
+    this.protocol.pipeConnectionLost(fd, exc);
   };
   private readonly _deliverExited = (): void => {
     this._queued--;
-    this._protocol.processExited();
+    this.protocol.processExited();
   };
 
   private readonly _onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
@@ -236,7 +233,7 @@ export class SubprocessPipesTransport implements SubprocessTransport {
       return;
     }
     if (this._loop.isClosed()) return;
-    this._loop.callExceptionHandler({ message: 'Error reported by the child process', exception: error, transport: this, protocol: this._protocol });
+    this._loop.callExceptionHandler({ message: 'Error reported by the child process', exception: error, transport: this, protocol: this.protocol });
   };
 
   /** Sends `sig`; an error Node reports for it (EPERM, ...) is thrown. */
@@ -263,7 +260,7 @@ export class SubprocessPipesTransport implements SubprocessTransport {
   private readonly _callConnectionLost = (exc: Error | null): void => {
     this._queued--;
     try {
-      this._protocol.connectionLost(exc);
+      this.protocol.connectionLost(exc);
     } finally {
       this._forget();
     }
@@ -277,7 +274,7 @@ export class SubprocessPipesTransport implements SubprocessTransport {
 
   /** @internal The loop closed: stop the child and drop the pipes without callbacks. */
   _abandon(): void {
-    this._closed = true;
+    this.beginClosing();
     if (this._returncode === null) this._child.kill('SIGKILL');
     for (const proto of this._pipes.values()) {
       const stream = proto.pipe?.getExtraInfo('pipe') as { destroy?: () => void } | undefined;
@@ -360,37 +357,19 @@ export class SubprocessPipesTransport implements SubprocessTransport {
    */
   close(this: object): void;
   close(): void {
-    if (this._closed) return;
-    this._closed = true;
+    if (!this.beginClosing()) return;
     for (const proto of this._pipes.values()) proto.pipe?.close();
     if (this._returncode === null && this._child.exitCode === null && this._child.signalCode === null) {
       this._child.kill('SIGKILL');
     }
   }
 
-  /** Whether `close()` was called. */
-  isClosing(): boolean {
-    return this._closed;
-  }
-
-  /** `'subprocess'`: Node's ChildProcess object. Other names: `defaultValue`. */
-  getExtraInfo<V = unknown>(name: string, defaultValue?: V): V | undefined;
-  getExtraInfo(name: string, defaultValue?: unknown): unknown {
-    return Object.prototype.hasOwnProperty.call(this._extra, name) ? this._extra[name] : defaultValue;
-  }
-
-  /** Switches the protocol: events delivered later go to the new one. */
-  setProtocol(protocol: BaseProtocolLike<never>): void {
-    const p = protocol as unknown as AnySubprocessProtocol;
+  /** A subprocess protocol is required (with pipeDataReceived, pipeConnectionLost, processExited, ...). */
+  protected override validateProtocol(protocol: unknown, where: string): void {
+    const p = protocol as AnySubprocessProtocol;
     if (p === null || typeof p !== 'object' || typeof p.pipeDataReceived !== 'function' || typeof p.processExited !== 'function') {
-      throw new TypeError('setProtocol(): protocol must be a subprocess protocol (with pipeDataReceived, pipeConnectionLost, processExited, ...)');
+      throw new TypeError(`${where}: protocol must be a subprocess protocol (with pipeDataReceived, pipeConnectionLost, processExited, ...)`);
     }
-    this._protocol = p;
-  }
-
-  /** The current protocol. */
-  getProtocol(): BaseProtocolLike<never> {
-    return this._protocol as unknown as BaseProtocolLike<never>;
   }
 
   /** @internal The returncode once the child exits (asyncio's transport._wait()). */
@@ -401,8 +380,8 @@ export class SubprocessPipesTransport implements SubprocessTransport {
     return waiter;
   }
 
-  toString(): string {
-    const state = this._closed ? ' closed' : '';
+  override toString(): string {
+    const state = this.isClosing() ? ' closed' : '';
     const status = this._returncode === null ? 'running' : `returncode=${this._returncode}`;
     return `<SubprocessPipesTransport pid=${this._pid}${state} ${status}>`;
   }

@@ -1,8 +1,6 @@
 import {
-  checkProtocol,
-  WriteFlowControl,
+  FlowControlTransport,
   toBytes,
-  type BaseProtocolLike,
   type BytesLike,
   type DatagramAddress,
   type DatagramProtocolLike,
@@ -55,32 +53,25 @@ function sameAddress(a: DatagramAddress, b: DatagramAddress): boolean {
  * of the next; delivery goes through a {@link DatagramFabric}, which may add
  * latency, loss and reordering.
  */
-export class MemoryDatagramTransport implements DatagramTransport {
-  private protocol: DatagramProtocolLike;
-  private readonly loop: EventLoop;
+export class MemoryDatagramTransport extends FlowControlTransport<DatagramProtocolLike> implements DatagramTransport {
+  private readonly eventLoop: EventLoop;
   private readonly fabric: DatagramFabric;
   /** The local address. */
   readonly localAddr: DatagramAddress;
   /** The connected peer, if any. */
   readonly remoteAddr: DatagramAddress | undefined;
-  private readonly flow: WriteFlowControl;
   private queue: { data: Buffer; addr: DatagramAddress }[] = [];
   private queued = 0;
   private flushScheduled = false;
-  private closing = false;
   private lostScheduled = false;
 
   constructor(loop: EventLoop, protocol: DatagramProtocolLike, fabric: DatagramFabric, localAddr: DatagramAddress, options: MemoryDatagramOptions = {}) {
-    this.loop = loop;
-    this.protocol = protocol;
+    super(loop, protocol);
+    this.eventLoop = loop;
     this.fabric = fabric;
     this.localAddr = localAddr;
     this.remoteAddr = options.remoteAddr;
-    this.flow = new WriteFlowControl(
-      { loop, transport: this, getWriteBufferSize: () => this.queued, getProtocol: () => this.getProtocol() },
-      options.highWater,
-      options.lowWater,
-    );
+    if (options.highWater !== undefined || options.lowWater !== undefined) this.setWriteBufferLimits(options.highWater, options.lowWater);
   }
 
   /** @internal */
@@ -103,11 +94,11 @@ export class MemoryDatagramTransport implements DatagramTransport {
       }
       target = addr;
     }
-    if (this.closing) return; // asyncio ignores sends once the transport is closing
+    if (this.isClosing()) return; // asyncio ignores sends once the transport is closing
     const copy = Buffer.from(bytes);
     this.queue.push({ data: copy, addr: target });
     this.queued += copy.byteLength;
-    this.flow.maybePause();
+    this.maybePauseProtocol();
     this.scheduleFlush();
   }
 
@@ -115,19 +106,8 @@ export class MemoryDatagramTransport implements DatagramTransport {
     return this.queued;
   }
 
-  /** `[low, high]` water marks. */
-  getWriteBufferLimits(): [low: number, high: number] {
-    return this.flow.getLimits();
-  }
-
-  /** Sets the water marks, as stream transports do. */
-  setWriteBufferLimits(high?: number, low?: number): void {
-    this.flow.setLimits(high, low);
-  }
-
   close(): void {
-    if (this.closing) return;
-    this.closing = true;
+    if (!this.beginClosing()) return;
     this.fabric.unbind(this);
     if (this.queued === 0) this.scheduleLost(null);
   }
@@ -135,63 +115,46 @@ export class MemoryDatagramTransport implements DatagramTransport {
   abort(): void {
     this.queue = [];
     this.queued = 0;
-    if (!this.closing) {
-      this.closing = true;
-      this.fabric.unbind(this);
-    }
+    if (this.beginClosing()) this.fabric.unbind(this);
     this.scheduleLost(null);
   }
 
-  isClosing(): boolean {
-    return this.closing;
-  }
-
-  getExtraInfo<V = unknown>(name: string, defaultValue?: V): V | undefined;
-
-  getExtraInfo(name: string, defaultValue?: unknown): unknown {
+  /** `'sockname'`: the local address; `'peername'`: the connected peer, if any. */
+  protected override extraInfo(name: string): unknown {
     if (name === 'sockname') return this.localAddr;
-    if (name === 'peername') return this.remoteAddr ?? defaultValue;
-    return defaultValue;
+    if (name === 'peername') return this.remoteAddr;
+    return undefined;
   }
 
-  setProtocol(protocol: BaseProtocolLike<never>): void {
-    checkProtocol(protocol, 'setProtocol()');
-    this.protocol = protocol as unknown as DatagramProtocolLike;
-  }
-
-  getProtocol(): BaseProtocolLike<never> {
-    return this.protocol as unknown as BaseProtocolLike<never>;
-  }
-
-  toString(): string {
-    return `<MemoryDatagramTransport ${JSON.stringify(this.localAddr)}${this.closing ? ' closing' : ''}>`;
+  override   toString(): string {
+    return `<MemoryDatagramTransport ${JSON.stringify(this.localAddr)}${this.isClosing() ? ' closing' : ''}>`;
   }
 
   /** @internal A datagram arrived from `from` (called as a loop callback). */
   _deliver(data: Buffer, from: DatagramAddress): void {
-    if (this.closing) return;
+    if (this.isClosing()) return;
     if (this.remoteAddr !== undefined && !sameAddress(from, this.remoteAddr)) return;
     try {
       this.protocol.datagramReceived(data, from);
     } catch (exception) {
-      this.loop.callExceptionHandler({ message: 'protocol.datagramReceived() call failed.', exception, transport: this, protocol: this.protocol });
+      this.eventLoop.callExceptionHandler({ message: 'protocol.datagramReceived() call failed.', exception, transport: this, protocol: this.protocol });
     }
   }
 
   /** @internal An error for this endpoint (ICMP-like), delivered with errorReceived. */
   _error(exc: Error): void {
-    if (this.closing) return;
+    if (this.isClosing()) return;
     try {
       this.protocol.errorReceived(exc);
     } catch (exception) {
-      this.loop.callExceptionHandler({ message: 'protocol.errorReceived() call failed.', exception, transport: this, protocol: this.protocol });
+      this.eventLoop.callExceptionHandler({ message: 'protocol.errorReceived() call failed.', exception, transport: this, protocol: this.protocol });
     }
   }
 
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    callSoonUnchecked(this.loop, () => {
+    callSoonUnchecked(this.eventLoop, () => {
       this.flushScheduled = false;
       this.flush();
     });
@@ -204,21 +167,21 @@ export class MemoryDatagramTransport implements DatagramTransport {
     for (const { data, addr } of queue) {
       const reachable = this.fabric.route(this, addr, data);
       if (!reachable && this.remoteAddr !== undefined) {
-        callSoonUnchecked(this.loop, () => this._error(systemError('ECONNREFUSED', 'connection refused', 'recvfrom')));
+        callSoonUnchecked(this.eventLoop, () => this._error(systemError('ECONNREFUSED', 'connection refused', 'recvfrom')));
       }
     }
-    this.flow.maybeResume();
-    if (this.closing) this.scheduleLost(null);
+    this.maybeResumeProtocol();
+    if (this.isClosing()) this.scheduleLost(null);
   }
 
   private scheduleLost(exc: Error | null): void {
     if (this.lostScheduled) return;
     this.lostScheduled = true;
-    callSoonUnchecked(this.loop, () => {
+    callSoonUnchecked(this.eventLoop, () => {
       try {
         this.protocol.connectionLost(exc);
       } catch (exception) {
-        this.loop.callExceptionHandler({ message: 'protocol.connectionLost() call failed.', exception, transport: this, protocol: this.protocol });
+        this.eventLoop.callExceptionHandler({ message: 'protocol.connectionLost() call failed.', exception, transport: this, protocol: this.protocol });
       }
     });
   }

@@ -1,10 +1,8 @@
 import {
-  checkProtocol,
+  FlowControlTransport,
   RuntimeError,
-  WriteFlowControl,
   isBufferedProtocol,
   toBytes,
-  type BaseProtocolLike,
   type BufferedProtocolLike,
   type BytesLike,
   type EventLoop,
@@ -63,17 +61,14 @@ export function systemError(code: string, message: string, syscall = 'read'): Er
  * Supports half-close (`writeEof`), `close` (flush, then FIN), `abort` (drop
  * the buffer), and `setProtocol` mid-stream.
  */
-export class MemoryStreamTransport implements Transport {
+export class MemoryStreamTransport extends FlowControlTransport<AnyProtocol> implements Transport {
+  private readonly eventLoop: EventLoop;
   /** @internal */ _peer: MemoryStreamTransport | null = null;
   /** @internal Called after connectionLost (the simulated network forgets the connection). */
   _onLost: ((exc: Error | null) => void) | null = null;
-  private protocol: AnyProtocol;
-  private readonly loop: EventLoop;
   private readonly link: StreamLink;
-  private readonly extra: Record<string, unknown>;
   private readonly window: number;
   private readonly maxRead: number;
-  private readonly flow: WriteFlowControl;
   private sendQueue: Buffer[] = [];
   private sendQueued = 0;
   private unacked = 0;
@@ -82,7 +77,6 @@ export class MemoryStreamTransport implements Transport {
   private eofDelivered = false;
   private reading = true;
   private deliverScheduled = false;
-  private closing = false;
   private closeAfterFlush = false;
   private eofRequested = false;
   private finSent = false;
@@ -93,17 +87,12 @@ export class MemoryStreamTransport implements Transport {
 
   constructor(loop: EventLoop, protocol: AnyProtocol, link: StreamLink, options: MemoryStreamOptions = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError(`options must be an object, got ${describeValue(options)}`);
-    this.loop = loop;
-    this.protocol = protocol;
+    super(loop, protocol, options.extra);
+    this.eventLoop = loop;
     this.link = link;
-    this.extra = { ...(options.extra ?? {}) };
     this.window = checkPositiveInt(options.bufferSize ?? 65536, 'bufferSize');
     this.maxRead = checkPositiveInt(options.maxReadSize ?? 65536, 'maxReadSize');
-    this.flow = new WriteFlowControl(
-      { loop, transport: this, getWriteBufferSize: () => this.sendQueued, getProtocol: () => this.getProtocol() },
-      options.highWater,
-      options.lowWater,
-    );
+    if (options.highWater !== undefined || options.lowWater !== undefined) this.setWriteBufferLimits(options.highWater, options.lowWater);
   }
 
   /** @internal Calls connectionMade; the pair/network does this as a loop callback. */
@@ -127,7 +116,7 @@ export class MemoryStreamTransport implements Transport {
     this.sendQueue.push(copy);
     this.sendQueued += copy.byteLength;
     this.pump();
-    this.flow.maybePause();
+    this.maybePauseProtocol();
   }
 
   writelines(list: Iterable<BytesLike>): void {
@@ -139,21 +128,13 @@ export class MemoryStreamTransport implements Transport {
   }
 
   writeEof(): void {
-    if (this.closing || this.eofRequested) return;
+    if (this.isClosing() || this.eofRequested) return;
     this.eofRequested = true;
     this.pump();
   }
 
   canWriteEof(): boolean {
     return true;
-  }
-
-  setWriteBufferLimits(high?: number, low?: number): void {
-    this.flow.setLimits(high, low);
-  }
-
-  getWriteBufferLimits(): [low: number, high: number] {
-    return this.flow.getLimits();
   }
 
   getWriteBufferSize(): number {
@@ -163,16 +144,16 @@ export class MemoryStreamTransport implements Transport {
   // ------------------------------------------------------------- reading
 
   isReading(): boolean {
-    return this.reading && !this.closing;
+    return this.reading && !this.isClosing();
   }
 
   pauseReading(): void {
-    if (this.closing || !this.reading) return;
+    if (this.isClosing() || !this.reading) return;
     this.reading = false;
   }
 
   resumeReading(): void {
-    if (this.closing || this.reading) return;
+    if (this.isClosing() || this.reading) return;
     this.reading = true;
     this.scheduleDeliver();
   }
@@ -180,8 +161,7 @@ export class MemoryStreamTransport implements Transport {
   // ------------------------------------------------------------- closing
 
   close(): void {
-    if (this.closing) return;
-    this.closing = true;
+    if (!this.beginClosing()) return;
     this.reading = false;
     this.dropReceived();
     if (this.sendQueued === 0) this.finish(null);
@@ -192,30 +172,11 @@ export class MemoryStreamTransport implements Transport {
     this.forceClose(null);
   }
 
-  isClosing(): boolean {
-    return this.closing;
-  }
-
   // ---------------------------------------------------------------- misc
 
-  getExtraInfo<V = unknown>(name: string, defaultValue?: V): V | undefined;
-
-  getExtraInfo(name: string, defaultValue?: unknown): unknown {
-    return Object.prototype.hasOwnProperty.call(this.extra, name) ? this.extra[name] : defaultValue;
-  }
-
-  setProtocol(protocol: BaseProtocolLike<never>): void {
-    checkProtocol(protocol, 'setProtocol()');
-    this.protocol = protocol as unknown as AnyProtocol;
-  }
-
-  getProtocol(): BaseProtocolLike<never> {
-    return this.protocol as unknown as BaseProtocolLike<never>;
-  }
-
-  toString(): string {
-    const state = this.closed ? 'closed' : this.closing ? 'closing' : 'open';
-    return `<MemoryStreamTransport ${state} ${String(this.extra.sockname ?? '')} -> ${String(this.extra.peername ?? '')}>`;
+  override toString(): string {
+    const state = this.closed ? 'closed' : this.isClosing() ? 'closing' : 'open';
+    return `<MemoryStreamTransport ${state} ${String(this.getExtraInfo('sockname', ''))} -> ${String(this.getExtraInfo('peername', ''))}>`;
   }
 
   // ------------------------------------------------------ link callbacks
@@ -234,7 +195,7 @@ export class MemoryStreamTransport implements Transport {
     if (segment.kind === 'fin') {
       this.recvFin = true;
     } else {
-      if (this.closing || this.eofDelivered) {
+      if (this.isClosing() || this.eofDelivered) {
         // Not reading any more: the bytes are consumed and dropped.
         this.link.ack(this, segment.bytes.byteLength);
         return;
@@ -281,20 +242,20 @@ export class MemoryStreamTransport implements Transport {
         this.link.send(this, { kind: 'fin' });
       }
     }
-    this.flow.maybeResume();
+    if (!this.closed) this.maybeResumeProtocol();
   }
 
   private scheduleDeliver(): void {
     if (this.deliverScheduled) return;
     this.deliverScheduled = true;
-    callSoonUnchecked(this.loop, () => {
+    callSoonUnchecked(this.eventLoop, () => {
       this.deliverScheduled = false;
       this.deliver();
     });
   }
 
   private deliver(): void {
-    if (!this.reading || this.closing || this.closed) return;
+    if (!this.reading || this.isClosing() || this.closed) return;
     if (this.recvQueue.length > 0) {
       const chunk = this.takeChunk();
       this.link.ack(this, chunk.byteLength);
@@ -308,7 +269,7 @@ export class MemoryStreamTransport implements Transport {
       try {
         keepOpen = this.protocol.eofReceived();
       } catch (exception) {
-        this.loop.callExceptionHandler({ message: 'Fatal error: protocol.eofReceived() call failed.', exception, transport: this, protocol: this.protocol });
+        this.eventLoop.callExceptionHandler({ message: 'Fatal error: protocol.eofReceived() call failed.', exception, transport: this, protocol: this.protocol });
         this.forceClose(exception instanceof Error ? exception : new Error(String(exception)));
         return;
       }
@@ -365,7 +326,7 @@ export class MemoryStreamTransport implements Transport {
         protocol.dataReceived(chunk);
       }
     } catch (exception) {
-      this.loop.callExceptionHandler({ message: 'Fatal error: protocol.dataReceived() call failed.', exception, transport: this, protocol });
+      this.eventLoop.callExceptionHandler({ message: 'Fatal error: protocol.dataReceived() call failed.', exception, transport: this, protocol });
       this.forceClose(exception instanceof Error ? exception : new Error(String(exception)));
     }
   }
@@ -373,13 +334,12 @@ export class MemoryStreamTransport implements Transport {
   /** Closes now: drops both buffers; the peer gets FIN (or RST with `sendReset`). */
   private forceClose(exc: Error | null, notifyPeer = true): void {
     if (this.closed) return;
-    this.closing = true;
+    this.beginClosing();
     this.reading = false;
     this.sendQueue = [];
     this.sendQueued = 0;
     this.dropReceived();
     this.closeAfterFlush = false;
-    this.flow.protocolPaused = false;
     this.finish(exc, notifyPeer);
   }
 
@@ -387,18 +347,18 @@ export class MemoryStreamTransport implements Transport {
   private finish(exc: Error | null, notifyPeer = true): void {
     if (this.closed) return;
     this.closed = true;
-    this.closing = true;
+    this.beginClosing();
     if (notifyPeer && !this.finSent) {
       this.finSent = true;
       this.link.send(this, { kind: 'fin' });
     }
-    callSoonUnchecked(this.loop, () => {
+    callSoonUnchecked(this.eventLoop, () => {
       if (this.lostCalled) return;
       this.lostCalled = true;
       try {
         this.protocol.connectionLost(exc);
       } catch (exception) {
-        this.loop.callExceptionHandler({ message: 'protocol.connectionLost() call failed.', exception, transport: this, protocol: this.protocol });
+        this.eventLoop.callExceptionHandler({ message: 'protocol.connectionLost() call failed.', exception, transport: this, protocol: this.protocol });
       }
       this._onLost?.(exc);
     });

@@ -1,10 +1,9 @@
 import {
-  checkProtocol,
+  FlowControlTransport,
   RuntimeError,
-  WriteFlowControl,
   isBufferedProtocol,
   toBytes,
-  type BaseProtocolLike,
+  type AnyProtocolLike,
   type BufferedProtocolLike,
   type BytesLike,
   type EventLoop,
@@ -49,6 +48,20 @@ export interface MockTransportOptions {
 
 type AnyProtocol = ProtocolLike | BufferedProtocolLike;
 
+function noProtocol(method: string): never {
+  throw new RuntimeError(`MockTransport.${method}(): no protocol; pass { protocol } or call connect(protocol) first`);
+}
+
+/** Stands in until the test gives a protocol: every callback says what to do. */
+const NO_PROTOCOL: ProtocolLike = {
+  connectionMade: () => noProtocol('connect'),
+  connectionLost: () => noProtocol('loseConnection'),
+  pauseWriting: () => noProtocol('setWriteBufferSize'),
+  resumeWriting: () => noProtocol('setWriteBufferSize'),
+  dataReceived: () => noProtocol('receive'),
+  eofReceived: () => noProtocol('receiveEof'),
+};
+
 /**
  * A transport double: it records every call (writes, `writeEof`, `close`,
  * `abort`, pause/resume, `setProtocol`) and sends nothing anywhere. The test
@@ -58,50 +71,32 @@ type AnyProtocol = ProtocolLike | BufferedProtocolLike;
  * water marks, through core's shared flow control). Drivers call the protocol
  * synchronously, so a test reads its effect on the next line.
  */
-export class MockTransport implements Transport {
+export class MockTransport extends FlowControlTransport<AnyProtocol> implements Transport {
   /** Every call, in order. */
   readonly calls: MockTransportCall[] = [];
   /** The bytes of each accepted `write`, in order. */
   readonly writes: Buffer[] = [];
   /** Writes dropped because the transport was closing (asyncio ignores them too). */
   writesAfterClose = 0;
-  private protocol: AnyProtocol | null;
-  private readonly loop: EventLoop | undefined;
-  private readonly extra: Readonly<Record<string, unknown>>;
   private readonly eofSupported: boolean;
-  private closing = false;
   private eofWritten = false;
   private reading = true;
   private lostCalled = false;
   private bufferSize = 0;
-  private readonly flow: WriteFlowControl;
 
   constructor(options: MockTransportOptions = {}) {
     if (options === null || typeof options !== 'object') {
       throw new TypeError(`MockTransport(options): options must be an object, got ${describeValue(options)}`);
     }
-    this.protocol = options.protocol ?? null;
-    this.loop = options.loop;
-    this.extra = { ...(options.extra ?? {}) };
+    super(options.loop ?? null, options.protocol ?? NO_PROTOCOL, options.extra);
     this.eofSupported = options.canWriteEof ?? true;
-    const self = this;
-    this.flow = new WriteFlowControl({
-      get loop(): EventLoop {
-        const loop = self.loop ?? runningLoopOrNull();
-        if (loop === null) throw new RuntimeError('MockTransport: a protocol flow-control callback failed and no loop is running to report it');
-        return loop;
-      },
-      transport: this,
-      getWriteBufferSize: () => this.bufferSize,
-      getProtocol: () => this.getProtocol(),
-    });
   }
 
   // ----------------------------------------------------------- test drivers
 
   /** Calls `protocol.connectionMade(this)` (with `protocol`, sets it first). */
   connect(protocol?: AnyProtocol): this {
-    if (protocol !== undefined) this.protocol = protocol;
+    if (protocol !== undefined) super.setProtocol(protocol);
     this.requireProtocol('connect').connectionMade(this);
     return this;
   }
@@ -144,7 +139,7 @@ export class MockTransport implements Transport {
   loseConnection(exc: Error | null = null): void {
     if (this.lostCalled) return;
     this.lostCalled = true;
-    this.closing = true;
+    this.beginClosing();
     this.requireProtocol('loseConnection').connectionLost(exc);
   }
 
@@ -158,8 +153,8 @@ export class MockTransport implements Transport {
     }
     const grew = size > this.bufferSize;
     this.bufferSize = size;
-    if (grew) this.flow.maybePause();
-    else this.flow.maybeResume();
+    if (grew) this.maybePauseProtocol();
+    else this.maybeResumeProtocol();
   }
 
   /** Every accepted write, concatenated. */
@@ -183,8 +178,8 @@ export class MockTransport implements Transport {
   }
 
   /** Whether the protocol asked to pause writing and was not resumed yet. */
-  get protocolPaused(): boolean {
-    return this.flow.protocolPaused;
+  override get protocolPaused(): boolean {
+    return super.protocolPaused;
   }
 
   // ---------------------------------------------------- the Transport API
@@ -194,7 +189,7 @@ export class MockTransport implements Transport {
     if (this.eofWritten) throw new RuntimeError('Cannot call write() after writeEof()');
     const copy = Buffer.from(bytes);
     this.calls.push({ method: 'write', data: copy, time: this.now() });
-    if (this.closing) {
+    if (this.isClosing()) {
       this.writesAfterClose++;
       return;
     }
@@ -212,7 +207,7 @@ export class MockTransport implements Transport {
   writeEof(): void {
     if (!this.eofSupported) throw new RuntimeError('This transport does not support writeEof()');
     this.calls.push({ method: 'writeEof', time: this.now() });
-    if (this.closing) return;
+    if (this.isClosing()) return;
     this.eofWritten = true;
   }
 
@@ -222,20 +217,16 @@ export class MockTransport implements Transport {
 
   close(): void {
     this.calls.push({ method: 'close', time: this.now() });
-    this.closing = true;
+    this.beginClosing();
   }
 
   abort(): void {
     this.calls.push({ method: 'abort', time: this.now() });
-    this.closing = true;
-  }
-
-  isClosing(): boolean {
-    return this.closing;
+    this.beginClosing();
   }
 
   isReading(): boolean {
-    return this.reading && !this.closing;
+    return this.reading && !this.isClosing();
   }
 
   pauseReading(): void {
@@ -248,46 +239,36 @@ export class MockTransport implements Transport {
     this.reading = true;
   }
 
-  setWriteBufferLimits(high?: number, low?: number): void {
+  override setWriteBufferLimits(high?: number, low?: number): void {
     this.calls.push({ method: 'setWriteBufferLimits', time: this.now() });
-    this.flow.setLimits(high, low);
-  }
-
-  getWriteBufferLimits(): [low: number, high: number] {
-    return this.flow.getLimits();
+    super.setWriteBufferLimits(high, low);
   }
 
   getWriteBufferSize(): number {
     return this.bufferSize;
   }
 
-  getExtraInfo<V = unknown>(name: string, defaultValue?: V): V | undefined;
-
-  getExtraInfo(name: string, defaultValue?: unknown): unknown {
-    return Object.prototype.hasOwnProperty.call(this.extra, name) ? this.extra[name] : defaultValue;
-  }
-
-  setProtocol(protocol: BaseProtocolLike<never>): void {
-    checkProtocol(protocol, 'setProtocol()');
+  override setProtocol(protocol: AnyProtocolLike): void {
+    this.validateProtocol(protocol, 'setProtocol()');
     this.calls.push({ method: 'setProtocol', time: this.now() });
-    this.protocol = protocol as unknown as AnyProtocol;
+    super.setProtocol(protocol);
   }
 
-  getProtocol(): BaseProtocolLike<never> {
-    return this.requireProtocol('getProtocol') as unknown as BaseProtocolLike<never>;
+  override getProtocol(): AnyProtocolLike {
+    return this.requireProtocol('getProtocol');
   }
 
-  toString(): string {
-    return `<MockTransport ${this.closing ? 'closing' : 'open'} writes=${this.writes.length}>`;
+  override   toString(): string {
+    return `<MockTransport ${this.isClosing() ? 'closing' : 'open'} writes=${this.writes.length}>`;
   }
 
   private requireProtocol(method: string): AnyProtocol {
-    if (this.protocol === null) throw new RuntimeError(`MockTransport.${method}(): no protocol; pass { protocol } or call connect(protocol) first`);
+    if (this.protocol === NO_PROTOCOL) noProtocol(method);
     return this.protocol;
   }
 
   private now(): number {
     const loop = runningLoopOrNull() ?? this.loop;
-    return loop === undefined || loop === null ? Number.NaN : loop.time();
+    return loop === null ? Number.NaN : loop.time();
   }
 }

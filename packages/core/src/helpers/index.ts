@@ -1,6 +1,6 @@
 /**
  * asyncio's high-level helpers: `sleep`, `ensureFuture`/`wrapFuture`, `gather`,
- * `shield`, `wait`, `waitFor`, `timeout`/`timeoutAt`, `TaskGroup` and
+ * `shield`, `wait`, `waitFor`, `timeout`/`timeoutAt`, `TaskGroup`, `staggeredRace` and
  * `asCompleted`, with Python 3.12+ semantics.
  *
  * Adaptations to JavaScript (each helper's TSDoc has the details):
@@ -28,3 +28,4 @@ export { waitFor } from './wait-for.js';
 export { Timeout, timeout, timeoutAt, type TimeoutBody } from './timeout.js';
 export { TaskGroup, TASK_GROUP_ERROR_MESSAGE } from './task-group.js';
 export { AsCompletedIterator, asCompleted, type AsCompletedOptions } from './as-completed.js';
+export { staggeredRace, type StaggeredRaceOptions, type StaggeredRaceResult } from './staggered.js';

@@ -1,20 +1,11 @@
+import { RuntimeError } from '../errors.js';
 import type { EventLoop } from '../loop/event-loop.js';
-import type { BaseProtocolLike } from './protocols.js';
+import { runningLoopOrNull } from '../loop/thread-state.js';
+import { AbstractTransport } from './base-transport.js';
+import type { AnyProtocolLike } from './protocols.js';
 
 /** Default high-water mark of a write buffer, as asyncio: 64 KiB. */
 export const DEFAULT_HIGH_WATER = 64 * 1024;
-
-/** What {@link WriteFlowControl} needs from the transport it serves. */
-export interface FlowControlOwner {
-  /** The loop, for reporting a protocol callback that throws. */
-  readonly loop: EventLoop;
-  /** The transport, for the exception context. */
-  readonly transport: unknown;
-  /** Bytes queued now. */
-  getWriteBufferSize(): number;
-  /** The protocol to pause and resume. */
-  getProtocol(): BaseProtocolLike<never>;
-}
 
 function checkMark(value: unknown, name: string): void {
   if (value === undefined || value === null) return;
@@ -23,83 +14,90 @@ function checkMark(value: unknown, name: string): void {
   }
 }
 
-/**
- * Write-buffer flow control shared by every stream transport (asyncio's
- * _FlowControlMixin): `pauseWriting()` fires once when the buffer grows past
- * the high-water mark, `resumeWriting()` once when it drains to the low one.
- *
- * Two ways to use it: give it a {@link FlowControlOwner} (an object with the
- * loop, the transport and two functions), or — to embed it at no extra cost in
- * a transport that exists by the thousand — subclass it with the transport
- * itself as `owner` and override the three `protected` accessors
- * (`_bufferSize`, `_currentProtocol`, `_reportError`); the decisions stay here.
- */
-export class WriteFlowControl {
-  private high = DEFAULT_HIGH_WATER;
-  private low = DEFAULT_HIGH_WATER / 4;
-  /** Whether the protocol has been told to pause writing. */
-  protocolPaused = false;
+/** @internal State bit of {@link FlowControlTransport}: the protocol has been told to pause writing. */
+export const PROTOCOL_PAUSED = 1 << 1;
 
-  constructor(protected readonly owner: FlowControlOwner, high?: number, low?: number) {
-    this.setLimitsOnly(high, low);
+/**
+ * A transport that writes, with asyncio's write-buffer flow control
+ * (`_FlowControlMixin`): `pauseWriting()` fires once when the buffer grows
+ * past the high-water mark, `resumeWriting()` once when it drains to the low
+ * one. A subclass says how many bytes it holds (`getWriteBufferSize()`) and
+ * calls `maybePauseProtocol()` after queueing data and
+ * `maybeResumeProtocol()` after some was flushed; the decisions stay here.
+ * A protocol callback that throws goes to the loop's exception handler.
+ */
+export abstract class FlowControlTransport<P extends AnyProtocolLike = AnyProtocolLike> extends AbstractTransport<P> {
+  /** @internal The loop for reporting a protocol callback that throws (null: the running loop at that moment). */
+  readonly _loop: EventLoop | null;
+  /** @internal */ _highWater = DEFAULT_HIGH_WATER;
+  /** @internal */ _lowWater = DEFAULT_HIGH_WATER / 4;
+
+  constructor(loop: EventLoop | null, protocol: P, extra?: Readonly<Record<string, unknown>> | null) {
+    super(protocol, extra);
+    this._loop = loop;
   }
+
+  /** Bytes queued and not yet handed to the OS (or the peer). */
+  abstract getWriteBufferSize(): number;
 
   /**
-   * Sets the water marks deriving the missing one as asyncio does (high only:
-   * low = high/4; low only: high = 4*low), then pauses the protocol if the
-   * buffer is already over the new high mark. Invalid limits throw a RangeError
-   * and leave the old ones in place.
+   * Sets the water marks, deriving the missing one as asyncio does (high
+   * only: low = high/4; low only: high = 4*low; neither: 64 KiB / 16 KiB),
+   * then pauses the protocol if the buffer is already over the new high mark.
+   * Invalid limits throw (TypeError or RangeError) and leave the old ones.
    */
-  setLimits(high?: number, low?: number): void {
-    this.setLimitsOnly(high, low);
-    this.maybePause();
+  setWriteBufferLimits(high?: number, low?: number): void {
+    this._setLimitsOnly(high, low);
+    this.maybePauseProtocol();
   }
 
-  /** `[low, high]`. */
-  getLimits(): [low: number, high: number] {
-    return [this.low, this.high];
+  /** `[low, high]` water marks. */
+  getWriteBufferLimits(): [low: number, high: number] {
+    return [this._lowWater, this._highWater];
+  }
+
+  /** The loop given at construction (null: none; reports then go to the loop running at that moment). */
+  protected get loop(): EventLoop | null {
+    return this._loop;
+  }
+
+  /** Whether the protocol has been told to pause writing. */
+  protected get protocolPaused(): boolean {
+    return (this._state & PROTOCOL_PAUSED) !== 0;
   }
 
   /** Call after queueing data: pauses the protocol on crossing the high mark. */
-  maybePause(): void {
-    if (this.protocolPaused || this._bufferSize() <= this.high) return;
-    this.protocolPaused = true;
-    const protocol = this._currentProtocol();
+  protected maybePauseProtocol(): void {
+    if ((this._state & PROTOCOL_PAUSED) !== 0 || this.getWriteBufferSize() <= this._highWater) return;
+    this._state |= PROTOCOL_PAUSED;
+    const protocol = this._protocol;
     try {
       protocol.pauseWriting();
     } catch (exception) {
-      this._reportError('protocol.pauseWriting() failed', exception, protocol);
+      this.reportProtocolError('protocol.pauseWriting() failed', exception, protocol);
     }
   }
 
-  /** Call after the buffer drained: resumes the protocol on reaching the low mark. */
-  maybeResume(): void {
-    if (!this.protocolPaused || this._bufferSize() > this.low) return;
-    this.protocolPaused = false;
-    const protocol = this._currentProtocol();
+  /** Call after some of the buffer was flushed: resumes the protocol on reaching the low mark. */
+  protected maybeResumeProtocol(): void {
+    if ((this._state & PROTOCOL_PAUSED) === 0 || this.getWriteBufferSize() > this._lowWater) return;
+    this._state &= ~PROTOCOL_PAUSED;
+    const protocol = this._protocol;
     try {
       protocol.resumeWriting();
     } catch (exception) {
-      this._reportError('protocol.resumeWriting() failed', exception, protocol);
+      this.reportProtocolError('protocol.resumeWriting() failed', exception, protocol);
     }
   }
 
-  /** Bytes queued now (default: `owner.getWriteBufferSize()`). */
-  protected _bufferSize(): number {
-    return this.owner.getWriteBufferSize();
+  /** Reports a protocol callback that threw to the loop's exception handler, with this transport. */
+  protected reportProtocolError(message: string, exception: unknown, protocol: AnyProtocolLike): void {
+    const loop = this._loop ?? runningLoopOrNull();
+    if (loop === null) throw new RuntimeError(`${message} and no loop is running to report it`, { cause: exception });
+    loop.callExceptionHandler({ message, exception, transport: this, protocol });
   }
 
-  /** The protocol to pause and resume (default: `owner.getProtocol()`). */
-  protected _currentProtocol(): BaseProtocolLike<never> {
-    return this.owner.getProtocol();
-  }
-
-  /** Reports a protocol callback that threw (default: to `owner.loop`'s exception handler, with `owner.transport`). */
-  protected _reportError(message: string, exception: unknown, protocol: BaseProtocolLike<never>): void {
-    this.owner.loop.callExceptionHandler({ message, exception, transport: this.owner.transport, protocol });
-  }
-
-  private setLimitsOnly(high: number | undefined, low: number | undefined): void {
+  private _setLimitsOnly(high: number | undefined, low: number | undefined): void {
     checkMark(high, 'high');
     checkMark(low, 'low');
     let h = high ?? undefined;
@@ -109,7 +107,7 @@ export class WriteFlowControl {
     if (!(h >= l && l >= 0)) {
       throw new RangeError(`setWriteBufferLimits(): high (${h}) must be >= low (${l}) must be >= 0`);
     }
-    this.high = h;
-    this.low = l;
+    this._highWater = h;
+    this._lowWater = l;
   }
 }

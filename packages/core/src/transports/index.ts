@@ -1,4 +1,5 @@
 export * from './transports.js';
 export * from './protocols.js';
-export * from './flow-control.js';
+export { AbstractTransport } from './base-transport.js';
+export { FlowControlTransport, DEFAULT_HIGH_WATER } from './flow-control.js';
 export * from './stream/index.js';

@@ -17,6 +17,14 @@ export interface BaseProtocolLike<T extends BaseTransport = BaseTransport> {
   resumeWriting(): void;
 }
 
+/**
+ * Any protocol, whatever transport its `connectionMade` expects: what a
+ * transport accepts in `setProtocol()` and returns from `getProtocol()`.
+ * (`BaseProtocolLike<never>`: a protocol for some transport type is one for
+ * the bottom type too.)
+ */
+export type AnyProtocolLike = BaseProtocolLike<never>;
+
 /** A streaming protocol (asyncio.Protocol). */
 export interface ProtocolLike extends BaseProtocolLike<Transport> {
   /** Bytes arrived, in order. The buffer is the protocol's to keep. */

@@ -1,4 +1,4 @@
-import type { BaseProtocolLike, DatagramAddress } from './protocols.js';
+import type { AnyProtocolLike, DatagramAddress } from './protocols.js';
 
 /** Bytes a transport accepts: a Buffer or any Uint8Array, DataView or ArrayBuffer. Strings are rejected. */
 export type BytesLike = Uint8Array | DataView | ArrayBuffer;
@@ -16,9 +16,9 @@ export interface BaseTransport {
    */
   getExtraInfo<V = unknown>(name: string, defaultValue?: V): V | undefined;
   /** Switches the protocol: data arriving later goes to the new one. */
-  setProtocol(protocol: BaseProtocolLike<never>): void;
+  setProtocol(protocol: AnyProtocolLike): void;
   /** The current protocol. */
-  getProtocol(): BaseProtocolLike<never>;
+  getProtocol(): AnyProtocolLike;
 }
 
 /** A transport that receives (asyncio.ReadTransport). */

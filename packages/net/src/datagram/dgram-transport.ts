@@ -205,7 +205,7 @@ export class DgramTransport extends DatagramTransportBase {
   protected _closeSocket(): void {
     if (this.socketClosed) return;
     this.socketClosed = true;
-    openByLoop.get(this._loop)?.delete(this);
+    openByLoop.get(this._eventLoop)?.delete(this);
     this.sizesCount = 0;
     this._socket.close();
   }

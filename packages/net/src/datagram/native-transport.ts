@@ -119,7 +119,7 @@ export class NativeDatagramTransport extends DatagramTransportBase {
   protected _closeSocket(): void {
     if (this.socketClosed) return;
     this.socketClosed = true;
-    openByLoop.get(this._loop)?.delete(this);
+    openByLoop.get(this._eventLoop)?.delete(this);
     this.queue = [];
     this.queueHead = 0;
     const poll = this.poll;

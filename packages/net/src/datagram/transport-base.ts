@@ -5,16 +5,14 @@
  * callbacks and write flow control. A subclass moves the bytes.
  */
 import {
+  FlowControlTransport,
   checkProtocol,
   toBytes,
-  WriteFlowControl,
-  type BaseProtocolLike,
   type BytesLike,
   type DatagramAddress,
   type DatagramProtocolLike,
   type DatagramTransport,
   type EventLoop,
-  type FlowControlOwner,
   type Future,
 } from '@aioloop/core';
 import { callSoonUnchecked, runningLoopOrNull } from '@aioloop/core/internal';
@@ -27,15 +25,13 @@ import { sameAddress, showAddress } from './address.js';
  */
 export const MAX_HELD_BYTES = 256 * 1024;
 
-// State bits.
-/** close()/abort() began: nothing more reaches the protocol. */
-const CLOSING = 1 << 0;
+// Bits of `_flags` (closing is the base transport's: isClosing()).
 /** connectionLost has been scheduled. */
-const LOST = 1 << 1;
+const LOST = 1 << 0;
 /** connectionMade has run. */
-const STARTED = 1 << 2;
+const STARTED = 1 << 1;
 /** A callback that delivers held datagrams is queued. */
-const DRAIN_SCHEDULED = 1 << 3;
+const DRAIN_SCHEDULED = 1 << 2;
 
 /** How a subclass starts its transport. */
 export interface DatagramTransportInit {
@@ -60,44 +56,21 @@ function callErrorReceived(transport: DatagramTransportBase, exc: Error): void {
   transport._deliverError(exc);
 }
 function callMaybeResume(transport: DatagramTransportBase): void {
-  if ((transport._state & LOST) === 0) transport._flow.maybeResume();
-}
-
-/** The shared water-mark logic with the transport itself as owner (no owner object, no closures). */
-class DatagramFlowControl extends WriteFlowControl {
-  constructor(transport: DatagramTransportBase) {
-    super(transport as unknown as FlowControlOwner);
-  }
-
-  protected override _bufferSize(): number {
-    return (this.owner as unknown as DatagramTransportBase).getWriteBufferSize();
-  }
-
-  protected override _currentProtocol(): BaseProtocolLike<never> {
-    return (this.owner as unknown as DatagramTransportBase)._protocol as unknown as BaseProtocolLike<never>;
-  }
-
-  protected override _reportError(message: string, exception: unknown, protocol: BaseProtocolLike<never>): void {
-    const transport = this.owner as unknown as DatagramTransportBase;
-    transport._loop.callExceptionHandler({ message, exception, transport, protocol });
-  }
+  transport._resumeProtocolLater();
 }
 
 /**
  * asyncio's datagram transport (`DatagramTransport`). Members starting with
  * `_` are for subclasses.
  */
-export abstract class DatagramTransportBase implements DatagramTransport {
-  /** @internal */ readonly _loop: EventLoop;
-  /** @internal */ _protocol: DatagramProtocolLike;
-  /** @internal The state bits. */
-  _state = 0;
+export abstract class DatagramTransportBase extends FlowControlTransport<DatagramProtocolLike> implements DatagramTransport {
+  /** @internal */ readonly _eventLoop: EventLoop;
+  /** @internal LOST, STARTED, DRAIN_SCHEDULED. */
+  _flags = 0;
   /** @internal Where `sendto(data)` without an address goes, or null. */
   readonly _address: DatagramAddress | null;
   /** @internal Bytes handed to the socket whose send has not completed (plus the per-datagram header). */
   _bufferSize = 0;
-  /** @internal */ readonly _flow: WriteFlowControl;
-  private readonly extra: Record<string, unknown>;
   private waiter: Future<void> | null;
   /** Datagrams held for later delivery: data, address, data, address, ... (null: none). */
   private held: unknown[] | null = null;
@@ -106,12 +79,10 @@ export abstract class DatagramTransportBase implements DatagramTransport {
   /** @internal */
   constructor(loop: EventLoop, protocol: DatagramProtocolLike, init: DatagramTransportInit) {
     checkProtocol(protocol, `new ${new.target.name}()`);
-    this._loop = loop;
-    this._protocol = protocol;
+    super(loop, protocol, init.extra);
+    this._eventLoop = loop;
     this._address = init.address;
-    this.extra = init.extra;
     this.waiter = init.waiter;
-    this._flow = new DatagramFlowControl(this);
     callSoonUnchecked(loop, callConnectionMade as (...args: unknown[]) => void, [this]);
   }
 
@@ -157,7 +128,7 @@ export abstract class DatagramTransportBase implements DatagramTransport {
       if (addr !== undefined && addr !== null && !sameAddress(addr, address)) {
         throw new RangeError(`sendto(): invalid address: this endpoint sends to its remoteAddr ${showAddress(address)}; addr must be omitted or equal to it, got ${showAddress(addr)}`);
       }
-      if (this.extra.peername === null) target = address;
+      if (this.getExtraInfo('peername') === null) target = address;
     } else {
       if (addr === undefined || addr === null) {
         throw new TypeError('sendto(): addr is required on an endpoint created without remoteAddr');
@@ -165,29 +136,18 @@ export abstract class DatagramTransportBase implements DatagramTransport {
       this._checkSendAddress(addr);
       target = addr;
     }
-    if ((this._state & CLOSING) !== 0) return;
+    if (this.isClosing()) return;
     this._send(bytes, target);
   }
 
   /** Bytes queued and not yet sent (each datagram counts 8 bytes more, as CPython 3.12+ counts its header). */
   getWriteBufferSize(): number {
-    return (this._state & LOST) !== 0 ? 0 : this._bufferSize;
-  }
-
-  /** Sets the water marks (asyncio's `set_write_buffer_limits`): only `high` gives low = high/4; neither: 64 KiB / 16 KiB. */
-  setWriteBufferLimits(high?: number, low?: number): void {
-    this._flow.setLimits(high, low);
-  }
-
-  /** `[low, high]` water marks. */
-  getWriteBufferLimits(): [low: number, high: number] {
-    return this._flow.getLimits();
+    return (this._flags & LOST) !== 0 ? 0 : this._bufferSize;
   }
 
   /** Stops receiving, sends what is queued, then calls `connectionLost(null)` once. */
   close(): void {
-    if ((this._state & CLOSING) !== 0) return;
-    this._state |= CLOSING;
+    if (!this.beginClosing()) return;
     this.held = null;
     this.heldBytes = 0;
     this._stopReading();
@@ -199,35 +159,9 @@ export abstract class DatagramTransportBase implements DatagramTransport {
     this._forceClose(null);
   }
 
-  /** Whether `close()` or `abort()` was called. */
-  isClosing(): boolean {
-    return (this._state & CLOSING) !== 0;
-  }
-
-  /**
-   * asyncio's extra info: `'sockname'` and `'peername'` (Python-shaped
-   * addresses; peername is null unless the socket is connected) and
-   * `'socket'`. Anything else gives `defaultValue`.
-   */
-  getExtraInfo<V = unknown>(name: string, defaultValue?: V): V | undefined;
-  getExtraInfo(name: string, defaultValue?: unknown): unknown {
-    return Object.prototype.hasOwnProperty.call(this.extra, name) ? this.extra[name] : defaultValue;
-  }
-
-  /** Switches the protocol: datagrams arriving later go to the new one. */
-  setProtocol(protocol: BaseProtocolLike<never>): void {
-    checkProtocol(protocol, 'setProtocol()');
-    this._protocol = protocol as unknown as DatagramProtocolLike;
-  }
-
-  /** The current protocol. */
-  getProtocol(): BaseProtocolLike<never> {
-    return this._protocol as unknown as BaseProtocolLike<never>;
-  }
-
-  toString(): string {
-    const state = (this._state & LOST) !== 0 ? 'closed' : (this._state & CLOSING) !== 0 ? 'closing' : 'open';
-    return `<${this.constructor.name} ${state} ${showAddress(this.extra.sockname)}>`;
+  override   toString(): string {
+    const state = (this._flags & LOST) !== 0 ? 'closed' : this.isClosing() ? 'closing' : 'open';
+    return `<${this.constructor.name} ${state} ${showAddress(this.getExtraInfo('sockname'))}>`;
   }
 
   // ------------------------------------------------------------ for subclasses
@@ -235,7 +169,7 @@ export abstract class DatagramTransportBase implements DatagramTransport {
   /** @internal `size` more bytes wait in the socket: pauses the protocol over the high mark. */
   _queued(size: number): void {
     this._bufferSize += size;
-    this._flow.maybePause();
+    this.maybePauseProtocol();
   }
 
   /**
@@ -243,26 +177,29 @@ export abstract class DatagramTransportBase implements DatagramTransport {
    * reports the error, resumes the protocol at the low mark, finishes close().
    */
   _sendDone(size: number, err: Error | null | undefined): void {
-    const state = this._state;
-    if ((state & LOST) !== 0) return;
+    if ((this._flags & LOST) !== 0) return;
     this._bufferSize -= size;
-    const inLoop = runningLoopOrNull() === this._loop;
+    const inLoop = runningLoopOrNull() === this._eventLoop;
     if (err) {
       if (inLoop) this._deliverError(err);
-      else callSoonUnchecked(this._loop, callErrorReceived as (...args: unknown[]) => void, [this, err]);
+      else callSoonUnchecked(this._eventLoop, callErrorReceived as (...args: unknown[]) => void, [this, err]);
     }
-    if (this._flow.protocolPaused) {
-      if (inLoop) this._flow.maybeResume();
-      else callSoonUnchecked(this._loop, callMaybeResume as (...args: unknown[]) => void, [this]);
+    if (this.protocolPaused) {
+      if (inLoop) this.maybeResumeProtocol();
+      else callSoonUnchecked(this._eventLoop, callMaybeResume as (...args: unknown[]) => void, [this]);
     }
-    if ((state & CLOSING) !== 0 && this._bufferSize === 0) this._scheduleLost(null);
+    if (this.isClosing() && this._bufferSize === 0) this._scheduleLost(null);
+  }
+
+  /** @internal Runs as a loop callback: a send completed outside the loop. */
+  _resumeProtocolLater(): void {
+    if ((this._flags & LOST) === 0) this.maybeResumeProtocol();
   }
 
   /** @internal A datagram arrived (from a socket callback). */
   _onDatagram(data: Buffer, addr: DatagramAddress): void {
-    const state = this._state;
-    if ((state & CLOSING) !== 0) return;
-    if ((state & STARTED) !== 0 && this.held === null && runningLoopOrNull() === this._loop) {
+    if (this.isClosing()) return;
+    if ((this._flags & STARTED) !== 0 && this.held === null && runningLoopOrNull() === this._eventLoop) {
       this._deliver(data, addr);
       return;
     }
@@ -274,18 +211,15 @@ export abstract class DatagramTransportBase implements DatagramTransport {
 
   /** @internal A receive or send error for this endpoint (ICMP errors, ...): `errorReceived`, the endpoint stays open. */
   _onError(err: Error): void {
-    if ((this._state & CLOSING) !== 0) return;
-    if (runningLoopOrNull() === this._loop && (this._state & STARTED) !== 0) this._deliverError(err);
-    else callSoonUnchecked(this._loop, callErrorReceived as (...args: unknown[]) => void, [this, err]);
+    if (this.isClosing()) return;
+    if (runningLoopOrNull() === this._eventLoop && (this._flags & STARTED) !== 0) this._deliverError(err);
+    else callSoonUnchecked(this._eventLoop, callErrorReceived as (...args: unknown[]) => void, [this, err]);
   }
 
   /** @internal asyncio's `_force_close`: drops queued datagrams and the socket, connectionLost(exc) soon. */
   _forceClose(exc: Error | null): void {
-    if ((this._state & LOST) !== 0) return;
-    if ((this._state & CLOSING) === 0) {
-      this._state |= CLOSING;
-      this._stopReading();
-    }
+    if ((this._flags & LOST) !== 0) return;
+    if (this.beginClosing()) this._stopReading();
     this.held = null;
     this.heldBytes = 0;
     this._bufferSize = 0;
@@ -300,39 +234,39 @@ export abstract class DatagramTransportBase implements DatagramTransport {
     const waiter = this.waiter;
     this.waiter = null;
     try {
-      this._protocol.connectionMade(this);
+      this.protocol.connectionMade(this);
     } catch (exc) {
       const error = exc instanceof Error ? exc : new Error(String(exc));
       if (waiter !== null && !waiter.done()) waiter.setException(exc);
-      else this._loop.callExceptionHandler({ message: 'Fatal error: protocol.connectionMade() call failed.', exception: exc, transport: this, protocol: this._protocol });
+      else this._eventLoop.callExceptionHandler({ message: 'Fatal error: protocol.connectionMade() call failed.', exception: exc, transport: this, protocol: this.protocol });
       this._forceClose(error);
       return;
     }
-    this._state |= STARTED;
-    if ((this._state & CLOSING) === 0) this._onStarted();
+    this._flags |= STARTED;
+    if (!this.isClosing()) this._onStarted();
     if (this.held !== null) this._scheduleDrain();
     if (waiter !== null && !waiter.done()) waiter.setResult(undefined);
   }
 
   /** @internal Runs as a loop callback: delivers the held datagrams in order. */
   _drainHeld(): void {
-    this._state &= ~DRAIN_SCHEDULED;
+    this._flags &= ~DRAIN_SCHEDULED;
     const held = this.held;
     this.held = null;
     this.heldBytes = 0;
     if (held === null) return;
-    for (let i = 0; i < held.length && (this._state & CLOSING) === 0; i += 2) {
+    for (let i = 0; i < held.length && !this.isClosing(); i += 2) {
       this._deliver(held[i] as Buffer, held[i + 1] as DatagramAddress);
     }
   }
 
   /** @internal Runs as a loop callback: connectionLost once, then the socket is released. */
   _callConnectionLost(exc: Error | null): void {
-    const protocol = this._protocol;
+    const protocol = this.protocol;
     try {
       protocol.connectionLost(exc);
     } catch (error) {
-      this._loop.callExceptionHandler({ message: 'protocol.connectionLost() call failed.', exception: error, transport: this, protocol });
+      this._eventLoop.callExceptionHandler({ message: 'protocol.connectionLost() call failed.', exception: error, transport: this, protocol });
     } finally {
       this._closeSocket();
     }
@@ -340,36 +274,36 @@ export abstract class DatagramTransportBase implements DatagramTransport {
 
   /** @internal Calls `errorReceived(exc)` unless closing. */
   _deliverError(exc: Error): void {
-    if ((this._state & CLOSING) !== 0) return;
-    const protocol = this._protocol;
+    if (this.isClosing()) return;
+    const protocol = this.protocol;
     try {
       protocol.errorReceived(exc);
     } catch (error) {
-      this._loop.callExceptionHandler({ message: 'protocol.errorReceived() call failed.', exception: error, transport: this, protocol });
+      this._eventLoop.callExceptionHandler({ message: 'protocol.errorReceived() call failed.', exception: error, transport: this, protocol });
     }
   }
 
   // ------------------------------------------------------------ private
 
   private _deliver(data: Buffer, addr: DatagramAddress): void {
-    const protocol = this._protocol;
+    const protocol = this.protocol;
     try {
       protocol.datagramReceived(data, addr);
     } catch (error) {
       // asyncio lets the exception reach the loop's handler and keeps the endpoint open.
-      this._loop.callExceptionHandler({ message: 'protocol.datagramReceived() call failed.', exception: error, transport: this, protocol });
+      this._eventLoop.callExceptionHandler({ message: 'protocol.datagramReceived() call failed.', exception: error, transport: this, protocol });
     }
   }
 
   private _scheduleDrain(): void {
-    if ((this._state & (STARTED | DRAIN_SCHEDULED)) !== STARTED) return;
-    this._state |= DRAIN_SCHEDULED;
-    callSoonUnchecked(this._loop, callDrainHeld as (...args: unknown[]) => void, [this]);
+    if ((this._flags & (STARTED | DRAIN_SCHEDULED)) !== STARTED) return;
+    this._flags |= DRAIN_SCHEDULED;
+    callSoonUnchecked(this._eventLoop, callDrainHeld as (...args: unknown[]) => void, [this]);
   }
 
   private _scheduleLost(exc: Error | null): void {
-    if ((this._state & LOST) !== 0) return;
-    this._state |= LOST;
-    callSoonUnchecked(this._loop, callConnectionLost as (...args: unknown[]) => void, [this, exc]);
+    if ((this._flags & LOST) !== 0) return;
+    this._flags |= LOST;
+    callSoonUnchecked(this._eventLoop, callConnectionLost as (...args: unknown[]) => void, [this, exc]);
   }
 }

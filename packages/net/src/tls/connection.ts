@@ -5,8 +5,8 @@
  */
 import type net from 'node:net';
 import type tls from 'node:tls';
-import type { BaseProtocolLike, BaseTransport, EventLoop, Future, TransportServer } from '@aioloop/core';
-import type { ProtocolFactory } from '../pipes.js';
+import type { AnyProtocolLike, BaseTransport, EventLoop, Future, TransportServer } from '@aioloop/core';
+import type { ProtocolFactory } from '../protocol-factory.js';
 import type { SslConfig } from './context.js';
 import { tlsHandshake } from './handshake.js';
 import { TlsTransport } from '@aioloop/core';
@@ -24,7 +24,7 @@ export interface TlsConnectionSettings {
  * protocol, runs the handshake (a client verifies the peer), wraps the TLS
  * socket and waits for `connectionMade`. Any failure closes the socket and rejects.
  */
-export async function makeTlsConnection<P extends BaseProtocolLike<never>>(
+export async function makeTlsConnection<P extends AnyProtocolLike>(
   loop: EventLoop,
   raw: net.Socket,
   protocolFactory: ProtocolFactory<P>,
@@ -59,7 +59,7 @@ export async function makeTlsConnection<P extends BaseProtocolLike<never>>(
 class HandshakingConnection implements BaseTransport {
   constructor(
     private readonly handshake: Future<tls.TLSSocket>,
-    private protocol: BaseProtocolLike<never>,
+    private protocol: AnyProtocolLike,
     private readonly raw: net.Socket,
   ) {}
 
@@ -80,11 +80,11 @@ class HandshakingConnection implements BaseTransport {
     return defaultValue;
   }
 
-  setProtocol(protocol: BaseProtocolLike<never>): void {
+  setProtocol(protocol: AnyProtocolLike): void {
     this.protocol = protocol;
   }
 
-  getProtocol(): BaseProtocolLike<never> {
+  getProtocol(): AnyProtocolLike {
     return this.protocol;
   }
 }
@@ -97,7 +97,7 @@ class HandshakingConnection implements BaseTransport {
 export function acceptTls(
   loop: EventLoop,
   raw: net.Socket,
-  protocol: BaseProtocolLike<never>,
+  protocol: AnyProtocolLike,
   settings: TlsConnectionSettings,
   server: TransportServer,
   extra: Record<string, unknown> | undefined,

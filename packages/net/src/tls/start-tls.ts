@@ -4,7 +4,7 @@
  */
 import { describeValue } from '@aioloop/core';
 import net from 'node:net';
-import { RuntimeError, StreamTransport, TlsTransport, wrapFuture, type BaseProtocolLike, type EventLoop, type Task } from '@aioloop/core';
+import { RuntimeError, StreamTransport, TlsTransport, wrapFuture, type AnyProtocolLike, type EventLoop, type Task } from '@aioloop/core';
 import { takeOverStream } from '@aioloop/core/internal';
 import { SSL_HANDSHAKE_TIMEOUT, SSL_SHUTDOWN_TIMEOUT, sslConfig, type SslOption } from './context.js';
 import { tlsHandshake } from './handshake.js';
@@ -79,7 +79,7 @@ async function flushed(loop: EventLoop, transport: StreamTransport, socket: net.
 export function startTls(
   loop: EventLoop,
   transport: StreamTransport,
-  protocol: BaseProtocolLike<never>,
+  protocol: AnyProtocolLike,
   sslcontext: SslOption,
   options: StartTlsOptions = {},
 ): Task<TlsTransport> {

@@ -4,8 +4,9 @@ import type { Future } from '../../futures/future.js';
 import { runningLoopOrNull } from '../../loop/thread-state.js';
 import { logger } from '../../debug/logger.js';
 import { RuntimeError } from '../../errors.js';
-import { WriteFlowControl, type FlowControlOwner } from '../flow-control.js';
-import { checkProtocol, isBufferedProtocol, type BaseProtocolLike, type BufferedProtocolLike, type ProtocolLike } from '../protocols.js';
+import { TRANSPORT_CLOSING, TRANSPORT_FIRST_FREE_BIT } from '../base-transport.js';
+import { FlowControlTransport } from '../flow-control.js';
+import { checkProtocol, isBufferedProtocol, type AnyProtocolLike, type BufferedProtocolLike, type ProtocolLike } from '../protocols.js';
 import { toBytes, type BaseTransport, type BytesLike } from '../transports.js';
 
 /** After this many writes to a lost connection, each further write logs a warning (asyncio's LOG_THRESHOLD_FOR_CONNLOST_WRITES). */
@@ -41,8 +42,8 @@ export interface StreamTransportOptions {
   server?: TransportServer | null;
 }
 
-type AnyProtocol = BaseProtocolLike<never>;
-type ReadingProtocol = Partial<ProtocolLike> & Partial<BufferedProtocolLike> & AnyProtocol;
+/** @internal */
+export type ReadingProtocol = Partial<ProtocolLike> & Partial<BufferedProtocolLike> & AnyProtocolLike;
 
 const EMPTY_QUEUE: readonly Buffer[] = [];
 
@@ -51,34 +52,43 @@ export function isSystemError(exc: unknown): exc is NodeJS.ErrnoException {
   return exc instanceof Error && typeof (exc as NodeJS.ErrnoException).code === 'string' && typeof (exc as NodeJS.ErrnoException).errno === 'number';
 }
 
-// State bits of a transport (one small integer instead of a dozen boolean fields:
-// a transport per connection, so every field counts).
-/** close()/abort()/EOF handling began: no more reads reach the protocol. */
-const CLOSING = 1 << 0;
+// State bits of a stream transport, after the two of its bases (closing, and
+// writing paused): one small integer instead of a dozen boolean fields, since a
+// server holds a transport per connection.
+//
+// Legal combinations (anything else is a bug):
+// - READS and/or WRITES is fixed at construction: a socket has both, a read
+//   pipe READS only, a write pipe WRITES only. PAUSED, BUFFERED, EOF_SEEN and
+//   DRAIN_SCHEDULED only occur with READS; PROTOCOL_PAUSED only with WRITES.
+// - LOST implies CLOSING (every path that schedules connectionLost has set
+//   CLOSING first); once LOST is set no bit is cleared except DRAIN_SCHEDULED.
+// - EOF_SEEN implies not CLOSING (closing drops a held EOF); DRAIN_SCHEDULED
+//   implies STARTED.
+// - EOF_SENT and EOF_KEPT_OPEN are socket states (half-close each way); both
+//   together are the only way STREAM_CLOSED is set without held data or EOF.
+const CLOSING = TRANSPORT_CLOSING;
 /** connectionLost has been scheduled (it runs once). */
-const LOST = 1 << 1;
+const LOST = 1 << TRANSPORT_FIRST_FREE_BIT;
 /** connectionMade has run (reading may start). */
-const STARTED = 1 << 2;
+const STARTED = 1 << (TRANSPORT_FIRST_FREE_BIT + 1);
 /** pauseReading() is in effect. */
-const PAUSED = 1 << 3;
+const PAUSED = 1 << (TRANSPORT_FIRST_FREE_BIT + 2);
 /** The protocol takes getBuffer/bufferUpdated. */
-const BUFFERED = 1 << 4;
+const BUFFERED = 1 << (TRANSPORT_FIRST_FREE_BIT + 3);
 /** A callback that drains `_pending` is queued. */
-const DRAIN_SCHEDULED = 1 << 5;
+const DRAIN_SCHEDULED = 1 << (TRANSPORT_FIRST_FREE_BIT + 4);
 /** EOF arrived behind pending data. */
-const EOF_SEEN = 1 << 6;
-/** writeEof() was called. */
-const EOF_SENT = 1 << 7;
-/** eofReceived() returned true (transport kept open for writing). */
-const EOF_KEPT_OPEN = 1 << 8;
+const EOF_SEEN = 1 << (TRANSPORT_FIRST_FREE_BIT + 5);
+/** @internal Socket: writeEof() was called. */
+export const EOF_SENT = 1 << (TRANSPORT_FIRST_FREE_BIT + 6);
+/** @internal Socket: eofReceived() returned true (transport kept open for writing). */
+export const EOF_KEPT_OPEN = 1 << (TRANSPORT_FIRST_FREE_BIT + 7);
 /** The Node stream closed by itself while the transport stays open (both directions ended). */
-const STREAM_CLOSED = 1 << 9;
-/** A pipe transport (else a socket). */
-const PIPE = 1 << 10;
+const STREAM_CLOSED = 1 << (TRANSPORT_FIRST_FREE_BIT + 8);
 /** The stream is read from. */
-const READS = 1 << 11;
+const READS = 1 << (TRANSPORT_FIRST_FREE_BIT + 9);
 /** The stream is written to. */
-const WRITES = 1 << 12;
+const WRITES = 1 << (TRANSPORT_FIRST_FREE_BIT + 10);
 
 /**
  * The stream property through which the shared listener functions below find
@@ -117,30 +127,7 @@ function callConnectionLost(transport: StreamTransportBase, exc: Error | null): 
   transport._callConnectionLost(exc);
 }
 function callMaybeResume(transport: StreamTransportBase): void {
-  if ((transport._state & LOST) === 0) transport._flow?.maybeResume();
-}
-
-/**
- * The shared {@link WriteFlowControl} with the transport itself as owner: one
- * object per transport, no owner object and no closures.
- */
-class TransportFlowControl extends WriteFlowControl {
-  constructor(transport: StreamTransportBase) {
-    super(transport as unknown as FlowControlOwner);
-  }
-
-  protected override _bufferSize(): number {
-    return (this.owner as unknown as StreamTransportBase)._unsentSize();
-  }
-
-  protected override _currentProtocol(): BaseProtocolLike<never> {
-    return (this.owner as unknown as StreamTransportBase)._protocol;
-  }
-
-  protected override _reportError(message: string, exception: unknown, protocol: BaseProtocolLike<never>): void {
-    const transport = this.owner as unknown as StreamTransportBase;
-    transport._loop.callExceptionHandler({ message, exception, transport, protocol });
-  }
+  transport._resumeProtocolLater();
 }
 
 /** @internal The transport that owns `stream`'s shared listeners, if any. */
@@ -149,28 +136,26 @@ export function _hostedTransport(stream: object): StreamTransportBase | undefine
 }
 
 /**
- * The machinery shared by {@link StreamTransport},
- * {@link ReadPipeTransport} and {@link WritePipeTransport}: one Node stream,
- * one protocol, asyncio's closing rules. Subclasses expose the public methods;
- * members starting with `_` are internal.
+ * The read and write path shared by every transport over one Node stream —
+ * {@link StreamTransport} (sockets), {@link ReadPipeTransport} and
+ * {@link WritePipeTransport}: Node's listeners, `connectionMade` before any
+ * data, delivery to a Protocol or BufferedProtocol (at once while the loop
+ * runs, else held and delivered in order by a loop callback), pause and
+ * resume, writes handed to Node without a copy with flow control, force-close
+ * and `connectionLost` exactly once. What differs between sockets and pipes —
+ * what the peer's EOF means, which writes are refused, how `close()` and
+ * `writeEof()` end the stream — is each subclass's. Members starting with `_`
+ * are internal.
  *
  * Memory per transport is kept small (a server holds one per connection): the
  * Node listeners and loop callbacks are shared functions that find the
  * transport through the stream (or their argument), the flags live in one
- * integer, and the write-completion callback and {@link WriteFlowControl}
- * are created on the first write.
+ * integer, and the write-completion callback is created on the first write.
  */
-export abstract class StreamTransportBase {
-  /** @internal */ readonly _loop: EventLoop;
-  /** @internal */ _protocol: ReadingProtocol;
-  /** @internal Extra info given by the caller (null: none); what the transport computes is served by `_computeExtra`. */
-  _extra: Record<string, unknown> | null;
-  /** @internal The state bits (CLOSING, LOST, ...). */
-  _state: number;
+export abstract class StreamTransportBase extends FlowControlTransport<ReadingProtocol> {
+  /** @internal */ declare readonly _loop: EventLoop;
   /** @internal asyncio's `_conn_lost`: 1 once connectionLost is scheduled, plus the writes dropped since. */
   _connLost = 0;
-  /** @internal Write-buffer flow control, created by the first write or limit change (null before). */
-  _flow: WriteFlowControl | null = null;
   /** @internal */ _server: TransportServer | null;
   /** @internal */ _waiter: Future<void> | null;
   /** @internal Chunks received but not yet delivered, in order (null: none). */
@@ -181,20 +166,23 @@ export abstract class StreamTransportBase {
   _afterWriteCb: ((err?: Error | null) => void) | null = null;
 
   /** @internal */
-  constructor(loop: EventLoop, protocol: AnyProtocol, options: StreamTransportOptions | undefined, stream: Readable | Writable, reads: boolean, writes: boolean, kind: 'socket' | 'pipe') {
+  constructor(loop: EventLoop, protocol: AnyProtocolLike, options: StreamTransportOptions | undefined, stream: Readable | Writable, reads: boolean, writes: boolean) {
     checkProtocol(protocol, `new ${new.target.name}()`);
     if (options !== undefined && (options === null || typeof options !== 'object')) {
       throw new TypeError(`new ${new.target.name}(): options must be an object such as { extra, waiter, server }`);
     }
-    this._loop = loop;
-    this._protocol = protocol as ReadingProtocol;
-    this._state = (isBufferedProtocol(protocol) ? BUFFERED : 0) | (kind === 'pipe' ? PIPE : 0) | (reads ? READS : 0) | (writes ? WRITES : 0);
-    const extra = options?.extra;
-    this._extra = extra !== undefined && extra !== null && Object.keys(extra).length > 0 ? { ...extra } : null;
+    super(loop, protocol as ReadingProtocol, options?.extra);
+    this._state = (isBufferedProtocol(protocol) ? BUFFERED : 0) | (reads ? READS : 0) | (writes ? WRITES : 0);
     this._waiter = options?.waiter ?? null;
     this._server = options?.server ?? null;
     this._stream = stream;
   }
+
+  /** @internal What the stream is, for error messages: 'socket' or 'pipe'. */
+  abstract get _kind(): string;
+
+  /** @internal The peer's EOF reaches the protocol (socket: eofReceived decides; pipe: then connectionLost). */
+  abstract _deliverEof(): void;
 
   // ------------------------------------------------------------ state bits
 
@@ -228,11 +216,6 @@ export abstract class StreamTransportBase {
     return (this._state & READS) !== 0 ? (this._stream as Readable) : null;
   }
 
-  /** @internal The writable side (null for a read pipe). */
-  get _writable(): Writable | null {
-    return (this._state & WRITES) !== 0 ? (this._stream as Writable) : null;
-  }
-
   /** @internal Wires the stream and schedules connectionMade; subclasses call it at the end of their constructor. */
   _begin(): void {
     const stream = this._stream as HostStream;
@@ -257,47 +240,13 @@ export abstract class StreamTransportBase {
         stream.on('end', () => this._onEnd());
       }
     }
-    this._server?._attach(this as unknown as BaseTransport);
+    this._server?._attach(this);
     this._loop._resources.add(this);
     this._loop._callSoon(callConnectionMade as (...args: unknown[]) => void, [this]);
   }
 
-  // ------------------------------------------------------------- protocol
-
-  /** Switches the protocol: data arriving later goes to the new one. */
-  setProtocol(protocol: BaseProtocolLike<never>): void {
-    checkProtocol(protocol, 'setProtocol()');
-    this._protocol = protocol as ReadingProtocol;
-    this._state = isBufferedProtocol(protocol) ? this._state | BUFFERED : this._state & ~BUFFERED;
-  }
-
-  /** The current protocol. */
-  getProtocol(): BaseProtocolLike<never> {
-    return this._protocol;
-  }
-
-  /** Whether the transport is closing or closed. */
-  isClosing(): boolean {
-    return (this._state & CLOSING) !== 0;
-  }
-
-  /** The extra info `name` (asyncio's key names), or `defaultValue` when the transport has none. */
-  getExtraInfo<V = unknown>(name: string, defaultValue?: V): V | undefined;
-  getExtraInfo(name: string, defaultValue?: unknown): unknown {
-    const extra = this._extra;
-    if (extra !== null && Object.prototype.hasOwnProperty.call(extra, name)) return extra[name];
-    const value = this._computeExtra(name);
-    return value === undefined ? defaultValue : value;
-  }
-
-  /** @internal What the transport itself knows about `name` (undefined: nothing); `extra` entries take precedence. */
-  _computeExtra(_name: string): unknown {
-    return undefined;
-  }
-
-  /** @internal The flow control, created on first use. */
-  _flowControl(): WriteFlowControl {
-    return (this._flow ??= new TransportFlowControl(this));
+  protected override protocolChanged(): void {
+    this._state = isBufferedProtocol(this._protocol) ? this._state | BUFFERED : this._state & ~BUFFERED;
   }
 
   /** @internal Reports an exception from a protocol callback (or an unexpected stream error) and force-closes with it. */
@@ -340,7 +289,7 @@ export abstract class StreamTransportBase {
       this._loop._resources.delete(this);
       const server = this._server;
       this._server = null;
-      server?._detach(this as unknown as BaseTransport);
+      server?._detach(this);
     }
   }
 
@@ -364,7 +313,7 @@ export abstract class StreamTransportBase {
         waiter.setException(exc);
         this._forceClose(exc instanceof Error ? exc : new Error(String(exc)));
       } else if (server !== null && server._connectionMadeFailed !== undefined) {
-        server._connectionMadeFailed(this as unknown as BaseTransport, exc);
+        server._connectionMadeFailed(this, exc);
         this._forceClose(exc instanceof Error ? exc : new Error(String(exc)));
       } else {
         this._fatalError(exc, 'Fatal error: protocol.connectionMade() call failed.');
@@ -501,40 +450,12 @@ export abstract class StreamTransportBase {
     }
   }
 
-  /** @internal The peer's EOF reaches the protocol (socket: eofReceived decides; pipe: then connectionLost). */
-  _deliverEof(): void {
-    if ((this._state & CLOSING) !== 0) return;
-    const protocol = this._protocol;
-    if ((this._state & PIPE) !== 0) {
-      this._state |= CLOSING;
-      try {
-        protocol.eofReceived?.();
-      } catch (exc) {
-        this._loop.callExceptionHandler({ message: 'protocol.eofReceived() call failed', exception: exc, transport: this, protocol });
-      }
-      this._scheduleLost(null);
-      return;
-    }
-    let keepOpen: unknown;
-    try {
-      keepOpen = protocol.eofReceived?.();
-    } catch (exc) {
-      this._fatalError(exc, 'Fatal error: protocol.eofReceived() call failed.');
-      return;
-    }
-    if (keepOpen === true) {
-      this._state |= EOF_KEPT_OPEN;
-    } else {
-      this._closeSocket();
-    }
-  }
-
   /** @internal Stream errors: ECONNRESET, EPIPE, ... (Node's `code` is kept). */
   _onError(err: Error): void {
     if ((this._state & LOST) !== 0) return;
     const syscall = (err as NodeJS.ErrnoException).syscall;
     const direction = syscall === 'write' || syscall === 'writev' || syscall === 'shutdown' ? 'write' : 'read';
-    this._fatalError(err, `Fatal ${direction} error on ${(this._state & PIPE) !== 0 ? 'pipe' : 'socket'} transport`);
+    this._fatalError(err, `Fatal ${direction} error on ${this._kind} transport`);
   }
 
   /** @internal Node closed the stream on its own. */
@@ -546,9 +467,9 @@ export abstract class StreamTransportBase {
       this._state |= STREAM_CLOSED;
       return;
     }
-    if ((state & (PIPE | EOF_SENT | EOF_KEPT_OPEN)) === (EOF_SENT | EOF_KEPT_OPEN)) {
-      // Both directions ended (Node auto-destroys such a socket); as asyncio,
-      // connectionLost waits for close().
+    if ((state & (EOF_SENT | EOF_KEPT_OPEN)) === (EOF_SENT | EOF_KEPT_OPEN)) {
+      // A socket whose both directions ended (Node auto-destroys it); as
+      // asyncio, connectionLost waits for close().
       this._state |= STREAM_CLOSED;
       return;
     }
@@ -563,41 +484,34 @@ export abstract class StreamTransportBase {
     this._forceClose(null);
   }
 
-  /** @internal Stops delivering: pauseReading(). */
-  _pauseReading(): void {
-    if ((this._state & (CLOSING | PAUSED)) !== 0) return;
-    this._state |= PAUSED;
+  /** @internal Stops reading and drops held data for a close; false if already closing. */
+  _stopReadingForClose(): boolean {
+    if ((this._state & CLOSING) !== 0) return false;
+    this._state = (this._state | CLOSING) & ~EOF_SEEN;
+    this._pending = null;
     this._readable?.pause();
+    return true;
   }
 
-  /** @internal resumeReading(). */
-  _resumeReading(): void {
-    if ((this._state & (CLOSING | PAUSED)) !== PAUSED) return;
-    this._state &= ~PAUSED;
-    if ((this._state & STARTED) === 0) return;
-    if (this._pending !== null || (this._state & EOF_SEEN) !== 0) this._scheduleDrain();
-    else this._readable?.resume();
-  }
-
-  /** @internal isReading(). */
-  _isReading(): boolean {
-    return (this._state & (PAUSED | CLOSING)) === 0;
+  /** @internal Whether the stream already closed by itself (a socket whose both directions ended). */
+  get _streamClosed(): boolean {
+    return (this._state & STREAM_CLOSED) !== 0;
   }
 
   // -------------------------------------------------------------- writing
 
-  /** @internal Bytes queued in Node and not yet written to the OS. */
+  /** @internal Bytes Node still holds, a partly sent chunk whole: close() waits for them all. */
   _bufferSize(): number {
     if ((this._state & (LOST | WRITES)) !== WRITES) return 0;
     return (this._stream as Writable).writableLength;
   }
 
   /**
-   * @internal getWriteBufferSize(): asyncio counts only the bytes the kernel has
-   * not taken yet. Node keeps a partly sent chunk in `writableLength` whole until
-   * it completes; libuv's `writeQueueSize` holds what is left of it.
+   * Bytes the kernel has not taken yet, as asyncio counts them. Node keeps a
+   * partly sent chunk in `writableLength` whole until it completes; libuv's
+   * `writeQueueSize` holds what is left of it.
    */
-  _unsentSize(): number {
+  getWriteBufferSize(): number {
     const size = this._bufferSize();
     if (size === 0) return 0;
     const stream = this._stream as Writable & { _handle?: { writeQueueSize?: unknown } | null; encrypted?: boolean };
@@ -608,54 +522,23 @@ export abstract class StreamTransportBase {
     return size - state.writelen + leftInLibuv;
   }
 
+  /** @internal Throws if `method` ('write', 'writelines') may not be called now (a socket after writeEof()). */
+  _checkWritable(_method: string): void {}
+
   /**
-   * @internal write(): validates and hands the caller's bytes to Node without a
-   * copy, as asyncio 3.12+ (and uvloop) keep a reference to the written
-   * buffer: the caller must not change it until it has been flushed.
+   * @internal Hands the caller's bytes to Node without a copy, as asyncio
+   * 3.12+ (and uvloop) keep a reference to the written buffer: the caller
+   * must not change it until it has been flushed.
    */
-  _write(data: BytesLike): void {
-    const bytes = toBytes(data, 'write');
-    const state = this._state;
-    if ((state & PIPE) === 0) {
-      if ((state & EOF_SENT) !== 0) throw new RuntimeError('Cannot call write() after writeEof()');
-      if (bytes.byteLength === 0) return;
-      if ((state & LOST) !== 0) {
-        this._lostWrite('socket.send() raised exception.');
-        return;
-      }
-    } else {
-      if (bytes.byteLength === 0) return;
-      if ((state & (LOST | CLOSING)) !== 0) {
-        this._lostWrite('pipe closed by peer or os.write(pipe, data) raised exception.');
-        return;
-      }
-    }
+  _send(bytes: Uint8Array): void {
     // The completion callback resumes the protocol at the low-water mark and
     // finishes close(); one closure per transport, made on the first write.
     (this._stream as Writable).write(bytes, (this._afterWriteCb ??= (err?: Error | null) => this._afterWrite(err)));
-    (this._flow ?? this._flowControl()).maybePause();
+    this.maybePauseProtocol();
   }
 
-  /** @internal writelines(): one writev through cork/uncork; every item validated first so none is half-written. */
-  _writelines(list: Iterable<BytesLike>): void {
-    if (list === null || typeof list !== 'object' || typeof (list as Iterable<BytesLike>)[Symbol.iterator] !== 'function') {
-      throw new TypeError(`writelines(): takes an iterable (an array) of bytes, got ${list === null ? 'null' : typeof list}`);
-    }
-    const items: Uint8Array[] = [];
-    for (const item of list) items.push(toBytes(item, 'writelines'));
-    const state = this._state;
-    if ((state & (PIPE | EOF_SENT)) === EOF_SENT) throw new RuntimeError('Cannot call writelines() after writeEof()');
-    const writable = this._stream as Writable;
-    const live = items.length > 1 && (state & LOST) === 0 && (state & (PIPE | CLOSING)) !== (PIPE | CLOSING);
-    if (live) writable.cork();
-    try {
-      for (const item of items) this._write(item);
-    } finally {
-      if (live) writable.uncork();
-    }
-  }
-
-  private _lostWrite(warning: string): void {
+  /** @internal A write to a lost (or closed) transport: counted, and logged past asyncio's threshold. */
+  _lostWrite(warning: string): void {
     if (this._connLost >= LOG_THRESHOLD_FOR_CONNLOST_WRITES) logger.warn(warning);
     this._connLost++;
   }
@@ -663,64 +546,16 @@ export abstract class StreamTransportBase {
   /** @internal Called by Node after each chunk was written: resumes the protocol at the low mark, finishes a pending close. */
   _afterWrite(err?: Error | null): void {
     if (err || (this._state & LOST) !== 0) return;
-    const flow = this._flow;
-    if (flow !== null && flow.protocolPaused) {
-      if (runningLoopOrNull() === this._loop) flow.maybeResume();
+    if (this.protocolPaused) {
+      if (runningLoopOrNull() === this._loop) this.maybeResumeProtocol();
       else this._loop._callSoon(callMaybeResume as (...args: unknown[]) => void, [this]);
     }
     if ((this._state & CLOSING) !== 0 && this._bufferSize() === 0) this._scheduleLost(null);
   }
 
-  /** @internal setWriteBufferLimits(). */
-  _setWriteBufferLimits(high?: number, low?: number): void {
-    this._flowControl().setLimits(high, low);
-  }
-
-  /** @internal getWriteBufferLimits(). */
-  _getWriteBufferLimits(): [low: number, high: number] {
-    return this._flowControl().getLimits();
-  }
-
-  /** @internal writeEof(). */
-  _writeEof(): void {
-    if ((this._state & PIPE) !== 0) {
-      this._closePipeWriter();
-      return;
-    }
-    if ((this._state & (CLOSING | EOF_SENT)) !== 0) return;
-    this._state |= EOF_SENT;
-    (this._stream as Writable).end();
-  }
-
-  /** @internal close() of a socket: stop reading, flush, then connectionLost(null). */
-  _closeSocket(): void {
-    if ((this._state & CLOSING) !== 0) return;
-    this._state = (this._state | CLOSING) & ~EOF_SEEN;
-    this._pending = null;
-    this._readable?.pause();
-    if ((this._state & STREAM_CLOSED) !== 0 || this._bufferSize() === 0) this._scheduleLost(null);
-    // else: _afterWrite finishes the close when Node's buffer drains.
-  }
-
-  /** @internal close() of a read pipe: immediate. */
-  _closePipeReader(): void {
-    if ((this._state & CLOSING) !== 0) return;
-    this._state = (this._state | CLOSING) & ~EOF_SEEN;
-    this._pending = null;
-    this._readable?.pause();
-    this._scheduleLost(null);
-  }
-
-  /** @internal close()/writeEof() of a write pipe: flush, then connectionLost(null). */
-  _closePipeWriter(): void {
-    if ((this._state & CLOSING) !== 0) return;
-    this._state |= CLOSING;
-    if (this._bufferSize() === 0) this._scheduleLost(null);
-  }
-
-  /** @internal abort(). */
-  _abort(): void {
-    this._forceClose(null);
+  /** @internal Runs as a loop callback: a write completed outside the loop. */
+  _resumeProtocolLater(): void {
+    if ((this._state & LOST) === 0) this.maybeResumeProtocol();
   }
 
   /** @internal */
@@ -738,8 +573,68 @@ export abstract class StreamTransportBase {
     return this._pending ?? EMPTY_QUEUE;
   }
 
-  toString(): string {
+  override toString(): string {
     const state = (this._state & LOST) !== 0 ? 'closed' : (this._state & CLOSING) !== 0 ? 'closing' : 'open';
     return `<${this.constructor.name} ${state}>`;
+  }
+}
+
+/** @internal A stream transport that writes: its own rule for which writes are sent, dropped or refused. */
+export interface WritingStreamTransport extends StreamTransportBase {
+  /** A write of validated `bytes`: sent, or dropped (zero bytes, or a lost/closed transport). */
+  _writeBytes(bytes: Uint8Array): void;
+}
+
+/** @internal write(): validates, then the transport's rules. */
+export function writeBytes(transport: WritingStreamTransport, data: BytesLike): void {
+  const bytes = toBytes(data, 'write');
+  transport._checkWritable('write');
+  transport._writeBytes(bytes);
+}
+
+/** @internal writelines(): one writev through cork/uncork; every item validated first so none is half-written. */
+export function writeLines(transport: WritingStreamTransport, list: Iterable<BytesLike>): void {
+  if (list === null || typeof list !== 'object' || typeof (list as Iterable<BytesLike>)[Symbol.iterator] !== 'function') {
+    throw new TypeError(`writelines(): takes an iterable (an array) of bytes, got ${list === null ? 'null' : typeof list}`);
+  }
+  const items: Uint8Array[] = [];
+  for (const item of list) items.push(toBytes(item, 'writelines'));
+  transport._checkWritable('writelines');
+  const writable = transport._stream as Writable;
+  const live = items.length > 1 && !transport._lostScheduled;
+  if (live) writable.cork();
+  try {
+    for (const item of items) transport._writeBytes(item);
+  } finally {
+    if (live) writable.uncork();
+  }
+}
+
+/**
+ * The public read methods (asyncio's `ReadTransport`) of the stream
+ * transports that read: sockets and read pipes.
+ */
+export abstract class ReadableStreamTransport extends StreamTransportBase {
+  /** Whether data is being delivered (not paused, not closing). */
+  isReading(): boolean {
+    return (this._state & (PAUSED | CLOSING)) === 0;
+  }
+
+  /** Stops delivering data until `resumeReading()`; no data reaches the protocol meanwhile. Harmless if already paused or closing. */
+  pauseReading(this: object): void;
+  pauseReading(): void {
+    if ((this._state & (CLOSING | PAUSED)) !== 0) return;
+    this._state |= PAUSED;
+    this._readable?.pause();
+  }
+
+  /** Delivers data again, starting with anything held back. */
+  resumeReading(this: object): void;
+  resumeReading(): void {
+    if ((this._state & (CLOSING | PAUSED)) !== PAUSED) return;
+    this._state &= ~PAUSED;
+    if ((this._state & STARTED) === 0) return;
+    if (this._pending !== null || (this._state & EOF_SEEN) !== 0) this._scheduleDrain();
+    else this._readable?.resume();
   }
 }

@@ -1,8 +1,9 @@
 import type { Readable, Writable } from 'node:stream';
 import type { EventLoop } from '../../loop/event-loop.js';
-import type { BaseProtocolLike } from '../protocols.js';
+import type { AnyProtocolLike } from '../protocols.js';
 import type { BytesLike, ReadTransport, WriteTransport } from '../transports.js';
-import { StreamTransportBase, type StreamTransportOptions } from './base.js';
+import { ReadableStreamTransport, StreamTransportBase, type StreamTransportOptions } from './base.js';
+import { writeBytes, writeLines } from './base.js';
 
 function checkStream(stream: unknown, method: string, what: 'read' | 'write'): void {
   const ok =
@@ -23,12 +24,12 @@ function checkStream(stream: unknown, method: string, what: 'read' | 'write'): v
  * getBuffer/bufferUpdated for a BufferedProtocol), `pauseReading()` /
  * `resumeReading()`, and at end of stream `eofReceived()` then
  * `connectionLost(null)`. `close()` stops at once. Extra info `'pipe'` is the
- * stream.
+ * stream. (A read pipe never writes: its write-buffer size is always 0.)
  */
-export class ReadPipeTransport extends StreamTransportBase implements ReadTransport {
-  constructor(loop: EventLoop, pipe: Readable, protocol: BaseProtocolLike<never>, options?: StreamTransportOptions) {
+export class ReadPipeTransport extends ReadableStreamTransport implements ReadTransport {
+  constructor(loop: EventLoop, pipe: Readable, protocol: AnyProtocolLike, options?: StreamTransportOptions) {
     checkStream(pipe, 'new ReadPipeTransport()', 'read');
-    super(loop, protocol, options, pipe, true, false, 'pipe');
+    super(loop, protocol, options, pipe, true, false);
     this._begin();
   }
 
@@ -37,32 +38,32 @@ export class ReadPipeTransport extends StreamTransportBase implements ReadTransp
     return this._stream as Readable;
   }
 
-  /** @internal Extra info `'pipe'`: the stream. */
-  override _computeExtra(name: string): unknown {
+  /** @internal */
+  get _kind(): string {
+    return 'pipe';
+  }
+
+  /** Extra info `'pipe'`: the stream. */
+  protected override extraInfo(name: string): unknown {
     return name === 'pipe' ? this._stream : undefined;
   }
 
-  /** Whether data is being delivered. */
-  isReading(): boolean {
-    return this._isReading();
-  }
-
-  /** Stops delivering data until `resumeReading()`. */
-  pauseReading(this: object): void;
-  pauseReading(): void {
-    this._pauseReading();
-  }
-
-  /** Delivers data again. */
-  resumeReading(this: object): void;
-  resumeReading(): void {
-    this._resumeReading();
+  /** @internal End of stream: `eofReceived()` (its answer does not matter), then `connectionLost(null)`. */
+  _deliverEof(): void {
+    if (!this.beginClosing()) return;
+    const protocol = this._protocol;
+    try {
+      protocol.eofReceived?.();
+    } catch (exc) {
+      this._loop.callExceptionHandler({ message: 'protocol.eofReceived() call failed', exception: exc, transport: this, protocol });
+    }
+    this._scheduleLost(null);
   }
 
   /** Stops reading and closes the pipe; `connectionLost(null)` follows once. */
   close(this: object): void;
   close(): void {
-    this._closePipeReader();
+    if (this._stopReadingForClose()) this._scheduleLost(null);
   }
 }
 
@@ -75,9 +76,9 @@ export class ReadPipeTransport extends StreamTransportBase implements ReadTransp
  * `connectionLost(err)` with `err.code === 'EPIPE'`. Extra info `'pipe'`.
  */
 export class WritePipeTransport extends StreamTransportBase implements WriteTransport {
-  constructor(loop: EventLoop, pipe: Writable, protocol: BaseProtocolLike<never>, options?: StreamTransportOptions) {
+  constructor(loop: EventLoop, pipe: Writable, protocol: AnyProtocolLike, options?: StreamTransportOptions) {
     checkStream(pipe, 'new WritePipeTransport()', 'write');
-    super(loop, protocol, options, pipe, false, true, 'pipe');
+    super(loop, protocol, options, pipe, false, true);
     this._begin();
   }
 
@@ -86,42 +87,36 @@ export class WritePipeTransport extends StreamTransportBase implements WriteTran
     return this._stream as Writable;
   }
 
-  /** @internal Extra info `'pipe'`: the stream. */
-  override _computeExtra(name: string): unknown {
+  /** @internal */
+  get _kind(): string {
+    return 'pipe';
+  }
+
+  /** Extra info `'pipe'`: the stream. */
+  protected override extraInfo(name: string): unknown {
     return name === 'pipe' ? this._stream : undefined;
   }
 
-  /** Sets the write-buffer water marks (defaults 64 KiB / 16 KiB). */
-  setWriteBufferLimits(high?: number, low?: number): void {
-    this._setWriteBufferLimits(high, low);
-  }
-
-  /** Bytes Node has not handed to the OS yet. */
-  getWriteBufferSize(): number {
-    return this._unsentSize();
-  }
-
-  /** `[low, high]`. */
-  getWriteBufferLimits(): [low: number, high: number] {
-    return this._getWriteBufferLimits();
-  }
+  /** @internal A write pipe reads nothing, so no EOF arrives. */
+  _deliverEof(): void {}
 
   /** Queues `data` (not copied: do not change it until it has been flushed). Zero bytes: no-op. After close or loss: dropped (a warning after 5). */
   write(this: object, data: BytesLike): void;
   write(data: BytesLike): void {
-    this._write(data);
+    writeBytes(this, data);
+  }
+
+  /** @internal */
+  _writeBytes(bytes: Uint8Array): void {
+    if (bytes.byteLength === 0) return;
+    if (this._closing) this._lostWrite('pipe closed by peer or os.write(pipe, data) raised exception.');
+    else this._send(bytes);
   }
 
   /** Writes each item in order, in one batch. */
   writelines(this: object, list: Iterable<BytesLike>): void;
   writelines(list: Iterable<BytesLike>): void {
-    this._writelines(list);
-  }
-
-  /** Flushes, then closes the pipe (the reader sees EOF); `connectionLost(null)` follows. */
-  writeEof(this: object): void;
-  writeEof(): void {
-    this._writeEof();
+    writeLines(this, list);
   }
 
   /** Pipes support writeEof: true. */
@@ -129,15 +124,21 @@ export class WritePipeTransport extends StreamTransportBase implements WriteTran
     return true;
   }
 
-  /** Same as `writeEof()`. */
+  /** Flushes, then closes the pipe (the reader sees EOF); `connectionLost(null)` follows. */
+  writeEof(this: object): void;
+  writeEof(): void {
+    this.close();
+  }
+
+  /** Same as `writeEof()`: flushes, then closes the pipe. */
   close(this: object): void;
   close(): void {
-    this._closePipeWriter();
+    if (this.beginClosing() && this._bufferSize() === 0) this._scheduleLost(null);
   }
 
   /** Closes at once, dropping buffered data; `connectionLost(null)` follows once. */
   abort(this: object): void;
   abort(): void {
-    this._abort();
+    this._forceClose(null);
   }
 }

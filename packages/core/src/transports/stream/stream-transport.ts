@@ -2,9 +2,11 @@ import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { EventLoop } from '../../loop/event-loop.js';
 import { RuntimeError } from '../../errors.js';
-import type { BaseProtocolLike, BufferedProtocolLike } from '../protocols.js';
+import type { AnyProtocolLike, BufferedProtocolLike } from '../protocols.js';
 import type { BytesLike, Transport } from '../transports.js';
-import { StreamTransportBase, _hostedTransport, type StreamTransportOptions } from './base.js';
+import { EOF_KEPT_OPEN, EOF_SENT, ReadableStreamTransport, _hostedTransport, type StreamTransportOptions } from './base.js';
+import { handleAddress, readIntoBuffers, type RawAddress } from './node-private.js';
+import { writeBytes, writeLines } from './base.js';
 
 /** Options of {@link StreamTransport}. */
 export interface StreamTransportConstructorOptions extends StreamTransportOptions {
@@ -126,7 +128,7 @@ export class BufferedReadBinding {
   /** @internal The protocol buffer handed to Node for the next read, or null for the scratch. */
   _userBuffer: Uint8Array | null = null;
   /** @internal The protocol that supplied `_userBuffer`. */
-  _userBufferOwner: BaseProtocolLike<never> | null = null;
+  _userBufferOwner: AnyProtocolLike | null = null;
 
   constructor(scratchSize = ONREAD_SCRATCH_SIZE) {
     if (!Number.isInteger(scratchSize) || scratchSize <= 0) {
@@ -167,26 +169,6 @@ export class BufferedReadBinding {
   };
 }
 
-/** Node's private symbols behind `net.Socket`'s `onread` option, found once by their descriptions (null: this Node has not got them). */
-interface OnreadSymbols {
-  buffer: symbol;
-  callback: symbol;
-  generator: symbol;
-}
-let onreadSymbols: OnreadSymbols | null | undefined;
-
-function findOnreadSymbols(socket: Socket): OnreadSymbols | null {
-  if (onreadSymbols !== undefined) return onreadSymbols;
-  const find = (description: string) => Object.getOwnPropertySymbols(socket).find((sym) => sym.description === description);
-  const buffer = find('kBuffer');
-  const callback = find('kBufferCb');
-  const generator = find('kBufferGen');
-  onreadSymbols = buffer !== undefined && callback !== undefined && generator !== undefined ? { buffer, callback, generator } : null;
-  return onreadSymbols;
-}
-
-type OnreadSocket = Socket & Record<symbol, unknown> & { _handle?: { reading?: boolean; useUserBuffer?: (buf: Uint8Array) => void } | null };
-
 // Shared by every transport. Node calls `socket[kBufferCb](nread, buf)` as a
 // method of the socket, then `bufGen()` as a plain function for the next
 // buffer, at once (same synchronous call): the first tells the second whose
@@ -204,30 +186,9 @@ function socketNextBuffer(): Uint8Array {
   return transport === null ? scratchBuffer() : transport._nextReadBuffer();
 }
 
-/** What a libuv handle's getpeername/getsockname fill in. */
-interface RawAddress {
-  address?: string;
-  family?: string;
-  port?: number;
-}
-type AddressHandle = { getpeername?: (out: RawAddress) => number; getsockname?: (out: RawAddress) => number };
-
-// Reused for every lookup (the handle fills it in), and the last host strings
-// seen, so that thousands of connections from one host share one string.
-const rawAddress: RawAddress = {};
+// The last host strings seen, so that thousands of connections from one host share one string.
 let lastPeerHost = '';
 let lastSockHost = '';
-
-/** The host and port the handle reports (`which`), or null. */
-function handleAddress(handle: AddressHandle, which: 'getpeername' | 'getsockname'): RawAddress | null {
-  const get = handle[which];
-  if (typeof get !== 'function') return null;
-  rawAddress.address = undefined;
-  rawAddress.port = undefined;
-  rawAddress.family = undefined;
-  if (get.call(handle, rawAddress) !== 0 || typeof rawAddress.address !== 'string' || rawAddress.address === '') return null;
-  return rawAddress;
-}
 
 /** asyncio's address tuple from a host and port: IPv6 hosts (which contain ':') get flowinfo and scope id. */
 function addressTuple(host: string | null, port: number): unknown {
@@ -246,8 +207,8 @@ function addressTuple(host: string | null, port: number): unknown {
  *   transport, protocol})` and the transport is aborted with
  *   `connectionLost(exc)`.
  * - `write()` hands the caller's bytes to Node without a copy (as asyncio
- *   3.12+: do not change them until flushed); `getWriteBufferSize()` is what
- *   Node has not flushed yet; flow control fires `pauseWriting`/`resumeWriting`
+ *   3.12+: do not change them until flushed); `getWriteBufferSize()` is what the
+ *   kernel has not taken yet; flow control fires `pauseWriting`/`resumeWriting`
  *   once per crossing.
  * - EOF from the peer calls `eofReceived()`: `true` keeps the transport open
  *   for writing, anything else closes it. (The socket is switched to
@@ -259,7 +220,7 @@ function addressTuple(host: string | null, port: number): unknown {
  * IPv4, `[host, port, flowinfo, scopeid]` for IPv6; Unix paths come through
  * `options.extra` since Node does not report them), plus `options.extra`.
  */
-export class StreamTransport extends StreamTransportBase implements Transport {
+export class StreamTransport extends ReadableStreamTransport implements Transport {
   /** @internal Peer host as captured at construction (null: none known); the tuple is built on request. */
   _peerHost: string | null = null;
   /** @internal */ _peerPort = 0;
@@ -269,11 +230,11 @@ export class StreamTransport extends StreamTransportBase implements Transport {
   /** @internal With `readIntoBuffers`: the protocol buffer Node reads into next (null: the shared scratch). */
   _readBuf: Uint8Array | null = null;
 
-  constructor(loop: EventLoop, stream: Duplex, protocol: BaseProtocolLike<never>, options?: StreamTransportConstructorOptions) {
+  constructor(loop: EventLoop, stream: Duplex, protocol: AnyProtocolLike, options?: StreamTransportConstructorOptions) {
     if (stream === null || typeof stream !== 'object' || typeof (stream as Duplex).write !== 'function' || typeof (stream as Duplex).on !== 'function') {
       throw new TypeError('new StreamTransport(): stream must be a Node Duplex stream such as a connected net.Socket');
     }
-    super(loop, protocol, options, stream, true, true, 'socket');
+    super(loop, protocol, options, stream, true, true);
     // asyncio decides on EOF itself (eofReceived), so Node must not end our side.
     (stream as Duplex & { allowHalfOpen: boolean }).allowHalfOpen = true;
     if (stream instanceof Socket) {
@@ -304,8 +265,13 @@ export class StreamTransport extends StreamTransportBase implements Transport {
     return this._stream as Duplex;
   }
 
-  /** @internal Extra info `'socket'`, `'peername'`, `'sockname'`. */
-  override _computeExtra(name: string): unknown {
+  /** @internal */
+  get _kind(): string {
+    return 'socket';
+  }
+
+  /** Extra info `'socket'`, `'peername'`, `'sockname'`. */
+  protected override extraInfo(name: string): unknown {
     const stream = this._stream;
     if (!(stream instanceof Socket)) return undefined;
     if (name === 'socket') return stream;
@@ -316,17 +282,15 @@ export class StreamTransport extends StreamTransportBase implements Transport {
 
   /** @internal Reads peername/sockname from the socket's handle (or Node's getters where the handle has no such method). */
   _captureAddresses(): void {
-    const stream = this._stream as Socket & { _handle?: AddressHandle | null };
-    const handle = stream._handle;
-    if (handle === null || handle === undefined) return;
-    let peer = handleAddress(handle, 'getpeername');
-    if (peer === null && typeof handle.getpeername !== 'function') peer = { address: stream.remoteAddress, port: stream.remotePort };
+    const stream = this._stream as Socket;
+    let peer: RawAddress | null | undefined = handleAddress(stream, 'getpeername');
+    if (peer === undefined) peer = { address: stream.remoteAddress, port: stream.remotePort };
     if (peer !== null && typeof peer.address === 'string' && peer.address !== '') {
       this._peerHost = peer.address === lastPeerHost ? lastPeerHost : (lastPeerHost = peer.address);
       this._peerPort = peer.port ?? 0;
     }
-    let local = handleAddress(handle, 'getsockname');
-    if (local === null && typeof handle.getsockname !== 'function') {
+    let local: RawAddress | null | undefined = handleAddress(stream, 'getsockname');
+    if (local === undefined) {
       const info = stream.address();
       local = info !== null && typeof info === 'object' && 'address' in info ? { address: info.address, port: info.port } : null;
     }
@@ -336,26 +300,17 @@ export class StreamTransport extends StreamTransportBase implements Transport {
     }
   }
 
-  override setProtocol(protocol: BaseProtocolLike<never>): void {
-    super.setProtocol(protocol);
+  protected override protocolChanged(): void {
+    super.protocolChanged();
     // A read already aimed at the old protocol's buffer is copied to the new one.
     this._readBuf = null;
   }
 
   /** @internal Switches an accepted socket that is not reading yet to reads into buffers (see `readIntoBuffers`); false if it cannot. */
   _readIntoBuffers(): boolean {
-    const stream = this._stream as OnreadSocket;
+    const stream = this._stream;
     if (!(stream instanceof Socket) || _hostedTransport(stream) !== this || stream.destroyed) return false;
-    const handle = stream._handle;
-    if (handle === null || handle === undefined || typeof handle.useUserBuffer !== 'function' || handle.reading === true) return false;
-    const symbols = findOnreadSymbols(stream);
-    if (symbols === null || stream[symbols.buffer] !== null || stream[symbols.callback] !== null) return false;
-    stream[symbols.generator] = socketNextBuffer;
-    stream[symbols.callback] = socketOnRead;
-    const first = this._nextReadBuffer();
-    stream[symbols.buffer] = first;
-    handle.useUserBuffer(first);
-    return true;
+    return readIntoBuffers(stream, this._nextReadBuffer(), socketOnRead, socketNextBuffer, this._loop._debug);
   }
 
   /** @internal (readIntoBuffers) The buffer for the socket's next read. */
@@ -372,54 +327,50 @@ export class StreamTransport extends StreamTransportBase implements Transport {
     else deliverCopy(this, nread, buf);
   }
 
-  /** Whether data is being delivered (not paused, not closing). */
-  isReading(): boolean {
-    return this._isReading();
-  }
-
-  /** Stops delivering data until `resumeReading()`; no data reaches the protocol meanwhile. */
-  pauseReading(this: object): void;
-  pauseReading(): void {
-    this._pauseReading();
-  }
-
-  /** Delivers data again, starting with anything held back. */
-  resumeReading(this: object): void;
-  resumeReading(): void {
-    this._resumeReading();
-  }
-
-  /** Sets the write-buffer water marks (defaults 64 KiB / 16 KiB). */
-  setWriteBufferLimits(high?: number, low?: number): void {
-    this._setWriteBufferLimits(high, low);
-  }
-
-  /** Bytes Node has not handed to the OS yet. */
-  getWriteBufferSize(): number {
-    return this._unsentSize();
-  }
-
-  /** `[low, high]`. */
-  getWriteBufferLimits(): [low: number, high: number] {
-    return this._getWriteBufferLimits();
+  /** @internal The peer's EOF: `eofReceived()` returning true keeps the transport open for writing; anything else closes it. */
+  _deliverEof(): void {
+    if (this._closing) return;
+    let keepOpen: unknown;
+    try {
+      keepOpen = this._protocol.eofReceived?.();
+    } catch (exc) {
+      this._fatalError(exc, 'Fatal error: protocol.eofReceived() call failed.');
+      return;
+    }
+    if (keepOpen === true) this._state |= EOF_KEPT_OPEN;
+    else this.close();
   }
 
   /** Queues `data` (not copied: do not change it until it has been flushed). Zero bytes: no-op. After `writeEof()`: RuntimeError. After the connection is lost: dropped (a warning after 5). */
   write(this: object, data: BytesLike): void;
   write(data: BytesLike): void {
-    this._write(data);
+    writeBytes(this, data);
   }
 
   /** Writes each item in order, in one batch. */
   writelines(this: object, list: Iterable<BytesLike>): void;
   writelines(list: Iterable<BytesLike>): void {
-    this._writelines(list);
+    writeLines(this, list);
+  }
+
+  /** @internal */
+  override _checkWritable(method: string): void {
+    if ((this._state & EOF_SENT) !== 0) throw new RuntimeError(`Cannot call ${method}() after writeEof()`);
+  }
+
+  /** @internal */
+  _writeBytes(bytes: Uint8Array): void {
+    if (bytes.byteLength === 0) return;
+    if (this._lostScheduled) this._lostWrite('socket.send() raised exception.');
+    else this._send(bytes);
   }
 
   /** Half-closes: sends EOF (shutdown) after the buffered data. */
   writeEof(this: object): void;
   writeEof(): void {
-    this._writeEof();
+    if (this._closing || (this._state & EOF_SENT) !== 0) return;
+    this._state |= EOF_SENT;
+    (this._stream as Duplex).end();
   }
 
   /** Sockets support half-close: true. */
@@ -430,12 +381,14 @@ export class StreamTransport extends StreamTransportBase implements Transport {
   /** Stops reading, flushes the buffer, then `connectionLost(null)`. */
   close(this: object): void;
   close(): void {
-    this._closeSocket();
+    if (!this._stopReadingForClose()) return;
+    if (this._streamClosed || this._bufferSize() === 0) this._scheduleLost(null);
+    // else: _afterWrite finishes the close when Node's buffer drains.
   }
 
   /** Closes at once, dropping buffered data; `connectionLost(null)` follows once. */
   abort(this: object): void;
   abort(): void {
-    this._abort();
+    this._forceClose(null);
   }
 }

@@ -10,9 +10,9 @@ import type { EventLoop } from '../../loop/event-loop.js';
 import type { TimerHandle } from '../../loop/handles.js';
 import type { Future } from '../../futures/future.js';
 import { TimeoutError } from '../../errors.js';
-import type { BaseProtocolLike } from '../protocols.js';
+import type { AnyProtocolLike } from '../protocols.js';
 import type { BytesLike, Transport } from '../transports.js';
-import { StreamTransportBase, type TransportServer } from './base.js';
+import { ReadableStreamTransport, writeBytes, writeLines, type TransportServer } from './base.js';
 
 /**
  * (For @aioloop/net through `@aioloop/core/internal`.) Keeps an error of a TLS socket between its handshake and its
@@ -80,7 +80,7 @@ const SHUTDOWN_STARTED = 1;
  *   (the `tls.TLSSocket`), `'peername'`, `'sockname'`, `'socket'` (the
  *   `net.Socket` under TLS).
  */
-export class TlsTransport extends StreamTransportBase implements Transport {
+export class TlsTransport extends ReadableStreamTransport implements Transport {
   /** @internal */ readonly _raw: net.Socket;
   /** @internal */ readonly _context: tls.SecureContext;
   /** @internal */ readonly _shutdownTimeout: number;
@@ -93,8 +93,8 @@ export class TlsTransport extends StreamTransportBase implements Transport {
   readonly _peercert: unknown;
   /** @internal */ readonly _cipher: unknown;
 
-  constructor(loop: EventLoop, socket: tls.TLSSocket, protocol: BaseProtocolLike<never>, options: TlsTransportOptions) {
-    super(loop, protocol, { waiter: options.waiter ?? null, server: options.server ?? null, extra: options.extra ?? {} }, socket, true, true, 'socket');
+  constructor(loop: EventLoop, socket: tls.TLSSocket, protocol: AnyProtocolLike, options: TlsTransportOptions) {
+    super(loop, protocol, { waiter: options.waiter ?? null, server: options.server ?? null, extra: options.extra ?? {} }, socket, true, true);
     (socket as tls.TLSSocket & { allowHalfOpen: boolean }).allowHalfOpen = true;
     this._raw = options.rawSocket;
     this._context = options.context;
@@ -119,6 +119,11 @@ export class TlsTransport extends StreamTransportBase implements Transport {
     return this._stream as tls.TLSSocket;
   }
 
+  /** @internal */
+  get _kind(): string {
+    return 'socket';
+  }
+
   override _connectionMade(): void {
     if (!this._skipConnectionMade) {
       super._connectionMade();
@@ -136,8 +141,8 @@ export class TlsTransport extends StreamTransportBase implements Transport {
     }
   }
 
-  /** @internal */
-  override _computeExtra(name: string): unknown {
+  /** Extra info `'sslcontext'`, `'ssl_object'`, `'peercert'`, `'cipher'`, `'compression'`, `'socket'`, `'peername'`, `'sockname'`. */
+  protected override extraInfo(name: string): unknown {
     const socket = this._stream as tls.TLSSocket;
     switch (name) {
       case 'sslcontext':
@@ -193,44 +198,28 @@ export class TlsTransport extends StreamTransportBase implements Transport {
     super._scheduleLost(exc);
   }
 
-  /** Whether data is being delivered (not paused, not closing). */
-  isReading(): boolean {
-    return this._isReading();
-  }
-
-  /** Stops delivering data until `resumeReading()`. */
-  pauseReading(): void {
-    this._pauseReading();
-  }
-
-  /** Delivers data again, starting with anything held back. */
-  resumeReading(): void {
-    this._resumeReading();
-  }
-
-  /** Sets the write-buffer water marks (defaults 64 KiB / 16 KiB). */
-  setWriteBufferLimits(high?: number, low?: number): void {
-    this._setWriteBufferLimits(high, low);
-  }
-
-  /** Plaintext bytes Node has not passed to the TLS layer yet. */
-  getWriteBufferSize(): number {
+  /** Plaintext bytes Node has not passed to the TLS layer yet (libuv's queue holds ciphertext, which does not match them). */
+  override getWriteBufferSize(): number {
     return this._bufferSize();
   }
 
-  /** `[low, high]`. */
-  getWriteBufferLimits(): [low: number, high: number] {
-    return this._getWriteBufferLimits();
-  }
-
-  /** Queues `data` for encryption (not copied: do not change it until flushed). */
+  /** Queues `data` for encryption (not copied: do not change it until flushed). Zero bytes: no-op. After the connection is lost: dropped (a warning after 5). */
+  write(this: object, data: BytesLike): void;
   write(data: BytesLike): void {
-    this._write(data);
+    writeBytes(this, data);
   }
 
   /** Writes each item in order, in one batch. */
+  writelines(this: object, list: Iterable<BytesLike>): void;
   writelines(list: Iterable<BytesLike>): void {
-    this._writelines(list);
+    writeLines(this, list);
+  }
+
+  /** @internal */
+  _writeBytes(bytes: Uint8Array): void {
+    if (bytes.byteLength === 0) return;
+    if (this._lostScheduled) this._lostWrite('socket.send() raised exception.');
+    else this._send(bytes);
   }
 
   /** TLS has no half-close: throws NotImplementedError, as asyncio. */
@@ -244,12 +233,16 @@ export class TlsTransport extends StreamTransportBase implements Transport {
   }
 
   /** Stops reading, flushes, sends close_notify, waits for the peer's (up to sslShutdownTimeout), then `connectionLost(null)`. */
+  close(this: object): void;
   close(): void {
-    this._closeSocket();
+    if (!this._stopReadingForClose()) return;
+    if (this._streamClosed || this._bufferSize() === 0) this._scheduleLost(null);
+    // else: _afterWrite finishes the close when Node's buffer drains.
   }
 
   /** Closes at once (no close_notify), dropping buffered data; `connectionLost(null)` follows once. */
+  abort(this: object): void;
   abort(): void {
-    this._abort();
+    this._forceClose(null);
   }
 }

@@ -1,8 +1,8 @@
 /**
- * Core's pipe transports against the asyncio transport contract of
- * @aioloop/testing's conformance kit: a WritePipeTransport on the write end of
- * a real FIFO (made with mkfifo in a temporary directory) sends to a
- * ReadPipeTransport on its read end. Pipes are one-way, so the checks that
+ * Core's pipe transports against the conformance kit's asyncio transport
+ * contract (tested here: core cannot depend on this package, which depends on
+ * it). A WritePipeTransport on the write end of a real FIFO (made with mkfifo
+ * in a temporary directory) sends to a ReadPipeTransport on its read end. Pipes are one-way, so the checks that
  * need the other direction are skipped.
  */
 import { spawnSync } from 'node:child_process';
@@ -10,24 +10,8 @@ import { constants, mkdtempSync, openSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ReadPipeTransport, WritePipeTransport, type BaseProtocolLike, type EventLoop, type ReadTransport, type WriteTransport } from '../src/index.js';
-
-// @aioloop/testing depends on @aioloop/core, so core cannot depend on it: the kit
-// is loaded from its sources at run time, and typed here with the part this file uses.
-interface PairContext {
-  loop: EventLoop;
-  clientProtocol: () => BaseProtocolLike<never>;
-  serverProtocol: () => BaseProtocolLike<never>;
-}
-interface ConformanceKit {
-  describeTransportConformance(
-    name: string,
-    makePair: (ctx: PairContext) => Promise<{ client: WriteTransport; server: ReadTransport; cleanup?: () => void }>,
-    options?: { oneWay?: boolean },
-  ): void;
-}
-const kitModule: string = new URL('../../testing/src/conformance.ts', import.meta.url).pathname;
-const { describeTransportConformance } = (await import(/* @vite-ignore */ kitModule)) as ConformanceKit;
+import { ReadPipeTransport, WritePipeTransport } from '@aioloop/core';
+import { describeTransportConformance } from '../src/conformance.js';
 
 describeTransportConformance(
   'pipe (FIFO) write end -> read end',
