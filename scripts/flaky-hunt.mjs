@@ -7,16 +7,18 @@
  * Build first (`npm test` does; or turbo run build): some tests load dist/.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const runs = Number(process.argv[2] ?? 10);
 const hogs = Number(process.argv[3] ?? 1);
-const dirs = ['packages/core', 'packages/net', 'packages/subprocess', 'packages/signals', 'packages/policy', 'packages/testing', 'apps/examples'].filter((d) =>
-  existsSync(join(root, d, 'vitest.config.ts')),
-);
+// Every workspace package with a vitest config, so a new package is hunted too.
+const dirs = ['packages', 'apps']
+  .flatMap((group) => readdirSync(join(root, group)).map((name) => `${group}/${name}`))
+  .filter((d) => existsSync(join(root, d, 'vitest.config.ts')))
+  .sort();
 
 const hogProcs = Array.from({ length: hogs }, () => spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' }));
 let running = null;
