@@ -18,6 +18,7 @@ import { PROTOCOL_PAUSED } from './transports/flow-control.js';
 export { onLoopClose } from './loop/event-loop.js';
 export { parkedTlsErrorListener } from './transports/stream/tls-transport.js';
 export { runningLoopOrNull } from './loop/thread-state.js';
+export { setSocketErrorProbe, type SocketErrorProbe } from './transports/stream/stream-transport.js';
 
 /**
  * `loop.callSoon(callback, ...args)` without the public checks (closed loop,

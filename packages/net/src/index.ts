@@ -6,6 +6,7 @@
  */
 import './loop-methods.js';
 import './types.js';
+import './native/reset-probe.js';
 
 export * from './dns.js';
 export * from './connect.js';
