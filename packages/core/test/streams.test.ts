@@ -237,6 +237,32 @@ describe('StreamReaderProtocol and StreamWriter', () => {
     });
   });
 
+  it('a bound async method is a task too; a plain function returning a failing promise is reported and closes the transport', async () => {
+    const loop = newLoop();
+    const contexts: ExceptionContext[] = [];
+    loop.setExceptionHandler((_l: EventLoop, context: ExceptionContext) => contexts.push(context));
+    await loop.runUntilComplete(async () => {
+      const handler = {
+        seen: '',
+        async handle(this: { seen: string }): Promise<void> {
+          this.seen = currentTask() === null ? 'no task' : 'in a task';
+        },
+      };
+      const bound = new StreamReaderProtocol(new StreamReader({ loop }), handler.handle.bind(handler));
+      bound.connectionMade(new FakeTransport().asTransport());
+      expect(handler.seen).toBe(''); // not started inside connectionMade
+      for (let i = 0; i < 3; i++) await sleep(0);
+      expect(handler.seen).toBe('in a task');
+
+      const transport = new FakeTransport();
+      const promising = new StreamReaderProtocol(new StreamReader({ loop }), () => Promise.reject(new Error('late failure')));
+      promising.connectionMade(transport.asTransport());
+      for (let i = 0; i < 3; i++) await sleep(0);
+      expect(contexts.map((c) => [c.message, (c.exception as Error).message])).toEqual([['Unhandled exception in client_connected_cb', 'late failure']]);
+      expect(transport.calls).toEqual(['close']);
+    });
+  });
+
   it('drain() waits while paused, wakes on resumeWriting, throws ConnectionResetError after the loss; waitClosed reports the error', async () => {
     const loop = newLoop();
     await loop.runUntilComplete(async () => {
