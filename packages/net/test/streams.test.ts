@@ -256,6 +256,32 @@ describe('openConnection / startServer', () => {
     });
   });
 
+  it('cancelling openConnection / startServer before or while they run leaves no socket open', async () => {
+    const loop = newLoop();
+    await loop.runUntilComplete(async () => {
+      const server = await startServer(async (_reader, writer) => writer.close(), '127.0.0.1', 0);
+      const port = server.sockets[0]!.getsockname()[1];
+      for (let iterations = 0; iterations < 6; iterations++) {
+        const connecting = openConnection('127.0.0.1', port);
+        const binding = startServer(() => {}, '127.0.0.1', 0);
+        for (let i = 0; i < iterations; i++) await core.sleep(0);
+        connecting.cancel();
+        binding.cancel();
+        for (const task of [connecting, binding] as Future<unknown>[]) {
+          const outcome = await wrapFuture(Promise.resolve(task).then(() => 'done', (e: unknown) => (e as Error).name), loop);
+          expect(['done', 'CancelledError']).toContain(outcome);
+          if (outcome === 'done') expect(task.cancelled()).toBe(false);
+        }
+        // A task that finished before the cancel keeps its result: close it as a user would.
+        if (!connecting.cancelled()) connecting.result()[1].close();
+        if (!binding.cancelled()) binding.result().close();
+      }
+      for (let i = 0; i < 5; i++) await core.sleep(0.01);
+      server.close();
+      await server.waitClosed();
+    });
+  });
+
   it('bad arguments throw at the call, naming the public function', async () => {
     const loop = newLoop();
     expect(() => openConnection('127.0.0.1', 1)).toThrow(/openConnection\(\): no running event loop/);
