@@ -79,3 +79,15 @@ export { SslError, SslCertVerificationError, SslHandshakeTimeoutError } from './
 export { SSL_HANDSHAKE_TIMEOUT, SSL_SHUTDOWN_TIMEOUT, type SslContextOptions, type SslOption } from './tls/context.js';
 export { startTls, type StartTlsOptions } from './tls/start-tls.js';
 export { sendfile, SENDFILE_FALLBACK_READBUFFER_SIZE, type SendfileOptions, type SendfileSource } from './sendfile.js';
+export {
+  openConnection,
+  openUnixConnection,
+  startServer,
+  startUnixServer,
+  type OpenConnectionOptions,
+  type OpenUnixConnectionOptions,
+  type StartServerOptions,
+  type StartUnixServerOptions,
+  type StreamLimitOption,
+} from './streams.js';
+export { StreamReader, StreamWriter, StreamReaderProtocol, type ClientConnectedCallback } from '@aioloop/core';

@@ -104,7 +104,7 @@ function clientTls(options: unknown, method: string, host: string | null): TlsCo
 }
 
 /** An argument error of `inner()` (which the user did not call) as one of `outer()`. */
-function renameCall(error: unknown, inner: string, outer: string): unknown {
+export function renameCall(error: unknown, inner: string, outer: string): unknown {
   if (!(error instanceof TypeError || error instanceof RangeError) || !error.message.startsWith(`${inner}(): `)) return error;
   const Ctor = error instanceof TypeError ? TypeError : RangeError;
   return new Ctor(`${outer}(): ${error.message.slice(inner.length + 4)}`);
