@@ -119,7 +119,7 @@ class SendfileFallbackProtocol {
 
   /** Waits until the transport can take more (asyncio's drain). */
   async drain(): Promise<void> {
-    if (this.lost !== null || this.transport.isClosing()) throw connectionClosed(this.lost);
+    if (this.lost !== null || this.transport.isClosing()) throw connectionClosedError(this.lost);
     const ready = this.writeReady;
     if (ready !== null) await ready;
   }
@@ -135,10 +135,6 @@ class SendfileFallbackProtocol {
     // The caller's protocol was paused when the call began: the resume went to this helper.
     if (this.resumeWritingAfter) (this.original as { resumeWriting?: () => void }).resumeWriting?.();
   }
-}
-
-function connectionClosed(cause: Error | null): Error {
-  return connectionClosedError(cause);
 }
 
 /** The next block's size: a full block, or what is left of `count`. */
@@ -183,14 +179,14 @@ async function sendfileZeroCopy(loop: EventLoop, transport: StreamTransport, fd:
   let onClose: (() => void) | null = null;
   try {
     await empty;
-    if (transport.isClosing()) throw connectionClosed(null);
+    if (transport.isClosing()) throw connectionClosedError(null);
     const socketFd = fileno(socket);
     if (socketFd < 0) throw new SendfileNotAvailableError("Node does not expose the socket's file descriptor");
     dup = Socket.fromFd(socketFd);
     const sending = sendfileNative(loop, dup, fd, offset, count);
     // close() or abort() destroy Node's socket; the duplicate would keep the connection open.
     onClose = () => {
-      if (!sending.done()) sending.setException(connectionClosed(null));
+      if (!sending.done()) sending.setException(connectionClosedError(null));
     };
     socket.once('close', onClose);
     return await sending;
