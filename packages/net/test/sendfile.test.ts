@@ -65,15 +65,18 @@ interface Received {
  * one connection sends until EOF. `hold`: the connection does not read until
  * `release()`; `resetAfter`: it resets the connection once that many bytes came.
  */
-async function receiver(kind: Kind, opts: { hold?: boolean; resetAfter?: number } = {}): Promise<{ address: number | string; result: Promise<Received>; closed: Promise<void>; release: () => void }> {
+async function receiver(kind: Kind, opts: { hold?: boolean; resetAfter?: number } = {}): Promise<{ address: number | string; result: Promise<Received>; closed: Promise<void>; accepted: Promise<void>; release: () => void }> {
   let resolveResult!: (r: Received) => void;
   const result = new Promise<Received>((r) => (resolveResult = r));
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
   let socket: net.Socket | null = null;
+  let resolveAccepted!: () => void;
+  const accepted = new Promise<void>((r) => (resolveAccepted = r));
   let released = opts.hold !== true;
   const onConnection = (s: net.Socket): void => {
     socket = s;
+    resolveAccepted();
     onCleanup(() => s.destroy());
     const hash = crypto.createHash('sha256');
     const data: Buffer[] = [];
@@ -98,11 +101,11 @@ async function receiver(kind: Kind, opts: { hold?: boolean; resetAfter?: number 
     const where = path.join(dir, `rx-${crypto.randomBytes(4).toString('hex')}.sock`);
     await new Promise<void>((r) => server.listen(where, r));
     onCleanup(() => server.close());
-    return { address: where, result, closed, release: () => ((released = true), socket?.resume()) };
+    return { address: where, result, closed, accepted, release: () => ((released = true), socket?.resume()) };
   }
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   onCleanup(() => server.close());
-  return { address: (server.address() as net.AddressInfo).port, result, closed, release: () => ((released = true), socket?.resume()) };
+  return { address: (server.address() as net.AddressInfo).port, result, closed, accepted, release: () => ((released = true), socket?.resume()) };
 }
 
 class Client extends Protocol {
@@ -226,8 +229,9 @@ describe('zero-copy sendfile', () => {
 
   it('cancelling it stops the send, closes its duplicate fd and restores reading and writing', async () => {
     const loop = newLoop();
-    const { address, release, result } = await receiver('TCP', { hold: true });
+    const { address, release, result, accepted } = await receiver('TCP', { hold: true });
     const [transport, client] = await connect(loop, address, 'TCP');
+    await accepted; // the receiver's socket is open before the fds are counted
     const fd = fs.openSync(bigFile, 'r');
     onCleanup(() => fs.closeSync(fd));
     const fdsBefore = openFds();
@@ -268,8 +272,9 @@ describe('zero-copy sendfile', () => {
 
   it('close() during the send ends it with ConnectionError-like ECONNRESET; connectionLost(null) follows and the peer sees the close', async () => {
     const loop = newLoop();
-    const { address, release, closed } = await receiver('TCP', { hold: true });
+    const { address, release, closed, accepted } = await receiver('TCP', { hold: true });
     const [transport, client] = await connect(loop, address, 'TCP');
+    await accepted;
     const fd = fs.openSync(bigFile, 'r');
     onCleanup(() => fs.closeSync(fd));
     const fdsBefore = openFds();
@@ -304,6 +309,36 @@ describe('zero-copy sendfile', () => {
     transport.close();
     const got = await loop.runUntilComplete(wrapFuture(result, loop));
     expect(Buffer.concat(got.data).equals(Buffer.alloc(1000))).toBe(true);
+  });
+
+  it("runs from a server's accepted transport (reads into the transport's buffers) and the client gets the file", async () => {
+    const loop = newLoop();
+    const fd = fs.openSync(smallFile, 'r');
+    onCleanup(() => fs.closeSync(fd));
+    const sent = loop.createFuture<number>();
+    class Sender extends Protocol {
+      override connectionMade(t: Transport): void {
+        const task = loop.sendfile(t as never, fd, 0, null, { fallback: false });
+        task.addDoneCallback(() => {
+          if (task.exception() !== null) sent.setException(task.exception());
+          else sent.setResult(task.result());
+          t.close();
+        });
+      }
+    }
+    const server = await loop.runUntilComplete(loop.createServer(() => new Sender(), '127.0.0.1', 0));
+    const [, port] = server.sockets[0]!.getsockname() as [string, number];
+    const received = new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const s = net.connect(port, '127.0.0.1');
+      s.on('data', (d: Buffer) => chunks.push(d));
+      s.on('error', reject);
+      s.on('close', () => resolve(Buffer.concat(chunks)));
+    });
+    expect(await loop.runUntilComplete(sent)).toBe(small.length);
+    expect((await loop.runUntilComplete(wrapFuture(received, loop))).equals(small)).toBe(true);
+    server.close();
+    await loop.runUntilComplete(server.waitClosed());
   });
 
   it('a Python asyncio server receives the file byte-identical', async () => {
