@@ -385,6 +385,7 @@ export class StreamTransport extends ReadableStreamTransport implements Transpor
   /** @internal */
   override _checkWritable(method: string): void {
     if ((this._state & EOF_SENT) !== 0) throw new RuntimeError(`Cannot call ${method}() after writeEof()`);
+    if (this._emptyWaiter !== null) throw new RuntimeError(`unable to ${method}; sendfile is in progress`);
   }
 
   /** @internal */
