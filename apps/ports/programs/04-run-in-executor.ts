@@ -38,20 +38,22 @@ async function main(): Promise<void> {
   // Options:
 
   // 1. Run in the default loop's executor:
-  let result = await loop.runInExecutor(null, blockingIo);
+  // The result type is stated: a Buffer comes back from a thread worker as a
+  // Uint8Array (structured clone).
+  let result = await loop.runInExecutor<Uint8Array>(null, blockingIo);
   console.log('default thread pool', result.length);
 
   // 2. Run in a custom thread pool:
   {
     await using pool = new ThreadPoolExecutor(); // Python's `with ThreadPoolExecutor() as pool:`
-    result = await loop.runInExecutor(pool, blockingIo);
+    result = await loop.runInExecutor<Uint8Array>(pool, blockingIo);
     console.log('custom thread pool', result.length);
   }
 
   // 3. Run in a custom process pool:
   {
     await using pool = new ProcessPoolExecutor();
-    const sum = await loop.runInExecutor(pool, cpuBound);
+    const sum = await loop.runInExecutor<number>(pool, cpuBound);
     console.log('custom process pool', sum);
   }
 
