@@ -22,8 +22,15 @@ async def slow(name):
         raise
 
 
-async def something():
-    await asyncio.sleep(0.02)
+async def gated(gate, value):
+    # Finishes when main() opens the gate: no race between timers decides
+    # what is printed first.
+    await gate
+    return value
+
+
+async def something(gate):
+    await gate
     print('something(): finished despite the cancellation')
     return 'shielded result'
 
@@ -43,12 +50,14 @@ async def main():
         print('ExceptionGroup:', eg.message + ';', [str(e) for e in eg.exceptions])
 
     # wait(): the first to complete, the rest keep running.
+    gate = asyncio.get_running_loop().create_future()
     fast = asyncio.create_task(some_coro('fast', 0.005))
-    late = asyncio.create_task(some_coro('late', 0.05))
+    late = asyncio.create_task(gated(gate, 'late'))
     done, pending = await asyncio.wait({fast, late}, return_when=asyncio.FIRST_COMPLETED)
     print('done:', [t.result() for t in done], 'pending:', len(pending))
     done, pending = await asyncio.wait(pending, timeout=0.001)
     print('after a short timeout: done', len(done), 'pending', len(pending))
+    gate.set_result(None)
     done, pending = await asyncio.wait(pending)
     print('all done:', [t.result() for t in done])
 
@@ -61,7 +70,8 @@ async def main():
     await asyncio.wait([waiting])
 
     # shield(): cancelling the outer await leaves the inner task running.
-    inner = asyncio.create_task(something())
+    gate = asyncio.get_running_loop().create_future()
+    inner = asyncio.create_task(something(gate))
     outer = asyncio.create_task(shielded(inner))
     await asyncio.sleep(0.005)
     outer.cancel()
@@ -69,6 +79,7 @@ async def main():
         await outer
     except asyncio.CancelledError:
         print('outer cancelled; inner cancelled:', 'yes' if inner.cancelled() else 'no')
+    gate.set_result(None)
     print('inner result:', await inner)
 
 

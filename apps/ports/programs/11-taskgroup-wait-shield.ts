@@ -9,9 +9,11 @@ import {
   FIRST_EXCEPTION,
   TaskGroup,
   createTask,
+  getRunningLoop,
   shield,
   sleep,
   wait,
+  type Future,
   type Task,
 } from '@aioloop/core';
 import { run } from '@aioloop/policy';
@@ -35,8 +37,15 @@ async function slow(name: string): Promise<void> {
   }
 }
 
-async function something(): Promise<string> {
-  await sleep(0.02);
+async function gated<T>(gate: Future<null>, value: T): Promise<T> {
+  // Finishes when main() opens the gate: no race between timers decides
+  // what is printed first.
+  await gate;
+  return value;
+}
+
+async function something(gate: Future<null>): Promise<string> {
+  await gate;
   console.log('something(): finished despite the cancellation');
   return 'shielded result';
 }
@@ -64,12 +73,14 @@ async function main(): Promise<void> {
   }
 
   // wait(): the first to complete, the rest keep running.
+  let gate = getRunningLoop().createFuture<null>();
   const fast = createTask(() => someCoro('fast', 0.005));
-  const late = createTask(() => someCoro('late', 0.05));
+  const late = createTask(() => gated(gate, 'late'));
   let [done, pending] = await wait(new Set([fast, late]), { returnWhen: FIRST_COMPLETED });
   console.log('done:', pyList([...done].map((t) => t.result())), 'pending:', pending.size);
   [done, pending] = await wait(pending, { timeout: 0.001 });
   console.log('after a short timeout: done', done.size, 'pending', pending.size);
+  gate.setResult(null);
   [done, pending] = await wait(pending);
   console.log('all done:', pyList([...done].map((t) => t.result())));
 
@@ -82,7 +93,8 @@ async function main(): Promise<void> {
   await wait([waiting]);
 
   // shield(): cancelling the outer await leaves the inner task running.
-  const inner = createTask(something);
+  gate = getRunningLoop().createFuture<null>();
+  const inner = createTask(() => something(gate));
   const outer = createTask(() => shielded(inner));
   await sleep(0.005);
   outer.cancel();
@@ -92,6 +104,7 @@ async function main(): Promise<void> {
     if (!(exc instanceof CancelledError)) throw exc;
     console.log('outer cancelled; inner cancelled:', inner.cancelled() ? 'yes' : 'no');
   }
+  gate.setResult(null);
   console.log('inner result:', await inner);
 }
 
