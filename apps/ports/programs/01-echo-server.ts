@@ -11,8 +11,12 @@ class EchoServerProtocol extends Protocol {
   }
 
   override connectionMade(transport: Transport): void {
-    const [host, port] = transport.getExtraInfo('peername') as [string, number];
-    console.log(`Connection from ${host} port=${port}`);
+    const peername = transport.getExtraInfo('peername');
+    // Typed for every transport (a Unix socket's is a path): a TCP one's is [host, port].
+    if (Array.isArray(peername)) {
+      const [host, port] = peername;
+      console.log(`Connection from ${host} port=${port}`);
+    }
     this.transport = transport;
   }
 

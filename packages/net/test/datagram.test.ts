@@ -166,7 +166,7 @@ describe.each(PATHS.filter((p) => p.kind !== 'native' || NATIVE))('UDP over $nam
         expect(asked).toEqual([]);
         const [t2, p2] = await loop.createDatagramEndpoint(() => new Recorder(loop), { localAddr: ['localhost', 0], family: AF_INET });
         expect(asked).toEqual([['localhost', 0, 2]]);
-        expect((t2.getExtraInfo('sockname') as [string])[0]).toBe('127.0.0.1');
+        expect((t2.getExtraInfo('sockname') as [string, number])[0]).toBe('127.0.0.1');
         t1.close();
         t2.close();
         await wrapFuture(p1.lost, loop);
@@ -181,7 +181,7 @@ describe.each(PATHS.filter((p) => p.kind !== 'native' || NATIVE))('UDP over $nam
         const port = (server.getExtraInfo('sockname') as [string, number])[1];
         const [client, cp] = await loop.createDatagramEndpoint(() => new Recorder(loop), { remoteAddr: ['127.0.0.1', port] });
         expect(client.getExtraInfo('peername')).toEqual(['127.0.0.1', port]);
-        expect((client.getExtraInfo('sockname') as [string])[0]).toBe('127.0.0.1');
+        expect((client.getExtraInfo('sockname') as [string, number])[0]).toBe('127.0.0.1');
         client.sendto(Buffer.from('hello'));
         client.sendto(Buffer.from('again'), ['127.0.0.1', port]);
         expect(() => client.sendto(Buffer.from('x'), ['127.0.0.1', port + 1])).toThrow(/sendto\(\): invalid address.*remoteAddr \["127\.0\.0\.1", \d+\]/);

@@ -12,6 +12,7 @@ import {
   type EventLoop,
   type Future,
   type ReadTransport,
+  type TransportExtraInfo,
   type WriteTransport,
 } from '@aioloop/core';
 
@@ -420,7 +421,9 @@ export class StreamWriter {
     if (waiter !== null) await waiter;
   }
 
-  /** The transport's extra info. */
+  /** The transport's extra info (see core's `TransportExtraInfo` for the keys' types). */
+  getExtraInfo<K extends keyof TransportExtraInfo>(name: K): TransportExtraInfo[K] | undefined;
+  getExtraInfo<K extends keyof TransportExtraInfo, D>(name: K, defaultValue: D): TransportExtraInfo[K] | D;
   getExtraInfo<V = unknown>(name: string, defaultValue?: V): V | undefined;
   getExtraInfo(name: string, defaultValue?: unknown): unknown {
     return this._transport.getExtraInfo(name, defaultValue);
