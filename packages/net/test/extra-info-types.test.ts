@@ -1,6 +1,4 @@
-import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
@@ -16,17 +14,20 @@ import {
   type TransportSocket,
 } from '@aioloop/core';
 import { Socket, type SockAddr } from '../src/index.js';
-import { Collector, collecting, newLoop, onCleanup, waitFor } from './support.js';
+import { Collector, collecting, newLoop, onCleanup, tempDir, waitFor } from './support.js';
 
 // Issue 11, item 7: getExtraInfo() is typed per key, and a server's socket
 // addresses are typed by what it can be bound to. The expectTypeOf lines are
 // checked by the package's typecheck (tsc over test/); the expect lines check
 // that the values at run time are what the types say.
 
-function tempDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aioloop-extra-'));
-  onCleanup(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
+/** A Node server listening on a new Unix socket path, closed after the test. */
+async function listeningUnixServer(): Promise<{ listening: net.Server; sockPath: string }> {
+  const sockPath = path.join(tempDir(), 'served.sock');
+  const listening = net.createServer();
+  await new Promise<void>((resolve) => listening.listen(sockPath, resolve));
+  onCleanup(() => listening.close());
+  return { listening, sockPath };
 }
 
 describe('getExtraInfo() is typed per key', () => {
@@ -99,10 +100,7 @@ describe('getExtraInfo() is typed per key', () => {
 describe("a server's socket addresses are typed by what it can be bound to", () => {
   it('createServer(host, port) gives SockAddr; createServer({ sock }) may be a Unix socket, and is typed so', async () => {
     const loop = newLoop();
-    const sockPath = path.join(tempDir(), 'served.sock');
-    const listening = net.createServer();
-    await new Promise<void>((resolve) => listening.listen(sockPath, resolve));
-    onCleanup(() => listening.close());
+    const { listening, sockPath } = await listeningUnixServer();
     await loop.runUntilComplete(async () => {
       const tcp = await loop.createServer(() => new Collector(loop), '127.0.0.1', 0);
       expectTypeOf(tcp.sockets[0]!.getsockname()).toEqualTypeOf<SockAddr>();
@@ -122,10 +120,7 @@ describe("a server's socket addresses are typed by what it can be bound to", () 
 
   it('createUnixServer({ sock }) is typed string and takes only what it accepts', async () => {
     const loop = newLoop();
-    const sockPath = path.join(tempDir(), 'unix.sock');
-    const listening = net.createServer();
-    await new Promise<void>((resolve) => listening.listen(sockPath, resolve));
-    onCleanup(() => listening.close());
+    const { listening, sockPath } = await listeningUnixServer();
     await loop.runUntilComplete(async () => {
       const server = await loop.createUnixServer(() => new Collector(loop), null, { sock: listening });
       expectTypeOf(server.sockets[0]!.getsockname()).toEqualTypeOf<string>();
