@@ -6,7 +6,7 @@ import { describeValue } from '../debug/describe.js';
 import type { EventLoop } from '../loop/event-loop.js';
 import type { Future } from '../futures/future.js';
 import { sleep } from '../helpers/sleep.js';
-import type { BytesLike, WriteTransport } from '../transports/transports.js';
+import type { BytesLike, TransportExtraInfo, WriteTransport } from '../transports/transports.js';
 import type { StreamReader } from './reader.js';
 
 /** asyncio's ConnectionResetError: an Error named `ConnectionResetError` with `code` `'ECONNRESET'`. */
@@ -147,7 +147,9 @@ export class StreamWriter {
     if (waiter !== null) await waiter;
   }
 
-  /** The transport's extra info (`'peername'`, `'sockname'`, `'sslcontext'`, ...). */
+  /** The transport's extra info (`'peername'`, `'sockname'`, `'sslcontext'`, ...; see {@link TransportExtraInfo} for the keys' types). */
+  getExtraInfo<K extends keyof TransportExtraInfo>(name: K): TransportExtraInfo[K] | undefined;
+  getExtraInfo<K extends keyof TransportExtraInfo, D>(name: K, defaultValue: D): TransportExtraInfo[K] | D;
   getExtraInfo<V = unknown>(name: string, defaultValue?: V): V | undefined;
   getExtraInfo(name: string, defaultValue?: unknown): unknown {
     return this._transport.getExtraInfo(name, defaultValue);

@@ -5,7 +5,7 @@
  */
 import type net from 'node:net';
 import type tls from 'node:tls';
-import type { AnyProtocolLike, BaseTransport, EventLoop, Future, TransportServer } from '@aioloop/core';
+import type { AnyProtocolLike, BaseTransport, EventLoop, Future, TransportExtraInfo, TransportServer } from '@aioloop/core';
 import type { ProtocolFactory } from '../protocol-factory.js';
 import type { SslConfig } from './context.js';
 import { tlsHandshake } from './handshake.js';
@@ -75,8 +75,11 @@ class HandshakingConnection implements BaseTransport {
     return this.handshake.done();
   }
 
-  getExtraInfo<V = unknown>(name: string, defaultValue?: V): V | undefined {
-    if (name === 'socket') return this.raw as V;
+  getExtraInfo<K extends keyof TransportExtraInfo>(name: K): TransportExtraInfo[K] | undefined;
+  getExtraInfo<K extends keyof TransportExtraInfo, D>(name: K, defaultValue: D): TransportExtraInfo[K] | D;
+  getExtraInfo<V = unknown>(name: string, defaultValue?: V): V | undefined;
+  getExtraInfo(name: string, defaultValue?: unknown): unknown {
+    if (name === 'socket') return this.raw;
     return defaultValue;
   }
 
