@@ -19,7 +19,7 @@ import {
 } from '@aioloop/core';
 import { runningLoopOrNull } from '@aioloop/core/internal';
 import type { PortLike, SockAddr } from './dns.js';
-import { createServer, type CreateServerOptions, type Server } from './server.js';
+import { createServer, type CreateServerOptions, type Server, type ServerSockLike } from './server.js';
 import {
   createConnection,
   createUnixConnection,
@@ -167,10 +167,28 @@ function serverFactory(loop: EventLoop, clientConnectedCb: ClientConnectedCallba
  */
 export function startServer(
   clientConnectedCb: ClientConnectedCallback,
+  host: null | undefined,
+  port: null | undefined,
+  options: StartServerOptions & { sock: ServerSockLike },
+): Task<Server<SockAddr | string>>;
+export function startServer(
+  clientConnectedCb: ClientConnectedCallback,
+  host?: string | readonly string[] | null,
+  port?: PortLike,
+  options?: StartServerOptions & { sock?: null },
+): Task<Server<SockAddr>>;
+export function startServer(
+  clientConnectedCb: ClientConnectedCallback,
   host?: string | readonly string[] | null,
   port?: PortLike,
   options?: StartServerOptions,
-): Task<Server<SockAddr>> {
+): Task<Server<SockAddr | string>>;
+export function startServer(
+  clientConnectedCb: ClientConnectedCallback,
+  host?: string | readonly string[] | null,
+  port?: PortLike,
+  options?: StartServerOptions,
+): Task<Server<SockAddr | string>> {
   const method = 'startServer';
   checkCallback(clientConnectedCb, method);
   const [limit, rest] = splitLimit(options, method);
