@@ -596,7 +596,7 @@ describe('debug mode', () => {
     const toStdout = [vi.spyOn(console, 'debug'), vi.spyOn(console, 'log'), vi.spyOn(console, 'info')];
     try {
       new EventLoop({ debug: true }).close();
-      expect(toStderr.mock.calls).toEqual([[expect.stringMatching(/^Close <\w*EventLoop running=false closed=false debug=true>$/)]]);
+      expect(toStderr.mock.calls).toEqual([[expect.stringMatching(/^Close <\w*(EventLoop|TestLoop) running=false closed=false debug=true>$/)]]);
       for (const spy of toStdout) expect(spy).not.toHaveBeenCalled();
     } finally {
       toStderr.mockRestore();
