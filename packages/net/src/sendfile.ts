@@ -19,7 +19,7 @@ import {
   type Future,
   type Task,
 } from '@aioloop/core';
-import { writingPaused } from '@aioloop/core/internal';
+import { writingPaused, checkLoop } from '@aioloop/core/internal';
 
 /** asyncio's SENDFILE_FALLBACK_READBUFFER_SIZE: bytes read per block. */
 export const SENDFILE_FALLBACK_READBUFFER_SIZE = 256 * 1024;
@@ -172,6 +172,7 @@ export function sendfile(
   count: number | null = null,
   options: SendfileOptions = {},
 ): Task<number> {
+  checkLoop(loop, 'sendfile()');
   if (!(transport instanceof StreamTransport) && !(transport instanceof TlsTransport)) {
     throw new RuntimeError(`sendfile is not supported for transport ${describeValue(transport)}`);
   }

@@ -6,6 +6,7 @@ import {
   IncompleteReadError,
   LimitOverrunError,
   RuntimeError,
+  describeValue,
   sleep,
   toBytes,
   type BytesLike,
@@ -14,6 +15,7 @@ import {
   type ReadTransport,
   type WriteTransport,
 } from '@aioloop/core';
+import { checkLoop, checkOptionKeys } from '@aioloop/core/internal';
 
 /** The default buffer limit of a {@link StreamReader}: 64 KiB, as asyncio's `_DEFAULT_LIMIT`. */
 export const DEFAULT_LIMIT = 64 * 1024;
@@ -59,6 +61,11 @@ export class StreamReader {
 
   /** @param options.limit - the buffer limit in bytes (default 64 KiB); @param options.loop - the loop. */
   constructor(options: { loop: EventLoop; limit?: number }) {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError(`StreamReader(): options must be an object such as { loop, limit: 65536 }, got ${describeValue(options)}`);
+    }
+    checkOptionKeys(options, 'StreamReader', ['loop', 'limit']);
+    checkLoop(options.loop, 'StreamReader()');
     this._loop = options.loop;
     this._limit = checkLimit(options.limit ?? DEFAULT_LIMIT);
   }
@@ -102,6 +109,7 @@ export class StreamReader {
 
   /** Adds bytes to the buffer (from the protocol). */
   feedData(data: Uint8Array): void {
+    if (!(data instanceof Uint8Array)) throw new TypeError(`feedData(): data must be a Buffer or Uint8Array, got ${describeValue(data)}`);
     if (this._eof) throw new RuntimeError('StreamReader: feedData() after feedEof()');
     if (data.length === 0) return;
     this._chunks.push(Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));

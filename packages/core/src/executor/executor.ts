@@ -6,6 +6,7 @@
  * @module
  */
 
+import { checkOptionKeys, describeValue } from '../debug/describe.js';
 import { prepareCallable, WorkerCallableError } from './worker-function.js';
 import type { PreparedCallable, WorkerCallable } from './worker-function.js';
 
@@ -80,25 +81,36 @@ export class WorkerCrashedError extends Error {
  * `min(32, os.availableParallelism() + 4)`.
  */
 export function defaultThreadWorkers(parallelism: number): number {
+  if (!Number.isInteger(parallelism) || parallelism < 1) {
+    throw new RangeError(`defaultThreadWorkers(): parallelism must be a positive integer (os.availableParallelism()), got ${describeValue(parallelism)}`);
+  }
   return Math.min(32, parallelism + 4);
 }
 
-/** Checks a `maxWorkers` option (a positive integer). @internal */
-export function checkMaxWorkers(value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new RangeError(`maxWorkers must be a positive integer, got ${String(value)}`);
+/**
+ * Checks a pool's options (`maxWorkers` a positive integer, `idleTimeoutMs` a
+ * non-negative number or Infinity, `name` a string; no other key): the
+ * constructor arguments of the pool. @internal
+ */
+export function checkPoolOptions(
+  options: unknown,
+  where: string,
+  defaultWorkers: number,
+  defaultName: () => string,
+): [maxWorkers: number, idleTimeoutMs: number, name: string] {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`${where}(): options must be an object such as { maxWorkers: 4 }, got ${describeValue(options)}`);
   }
-  return value;
-}
-
-/** Checks an `idleTimeoutMs` option (a non-negative number or Infinity). @internal */
-export function checkIdleTimeout(value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
-    throw new RangeError(`idleTimeoutMs must be a non-negative number or Infinity, got ${String(value)}`);
+  checkOptionKeys(options, where, ['maxWorkers', 'idleTimeoutMs', 'name']);
+  const { maxWorkers, idleTimeoutMs, name } = options as { maxWorkers?: unknown; idleTimeoutMs?: unknown; name?: unknown };
+  if (maxWorkers !== undefined && (!Number.isInteger(maxWorkers) || (maxWorkers as number) <= 0)) {
+    throw new RangeError(`${where}(): maxWorkers must be a positive integer, got ${describeValue(maxWorkers)}`);
   }
-  return value;
+  if (idleTimeoutMs !== undefined && (typeof idleTimeoutMs !== 'number' || Number.isNaN(idleTimeoutMs) || idleTimeoutMs < 0)) {
+    throw new RangeError(`${where}(): idleTimeoutMs must be a non-negative number or Infinity, got ${describeValue(idleTimeoutMs)}`);
+  }
+  if (name !== undefined && typeof name !== 'string') throw new TypeError(`${where}(): name must be a string, got ${describeValue(name)}`);
+  return [(maxWorkers as number | undefined) ?? defaultWorkers, (idleTimeoutMs as number | undefined) ?? 60_000, (name as string | undefined) ?? defaultName()];
 }
 
 // ---------------------------------------------------------------------------
