@@ -6,7 +6,6 @@
  * @module
  */
 
-import { checkOptionKeys, describeValue } from '../debug/describe.js';
 import { prepareCallable, WorkerCallableError } from './worker-function.js';
 import type { PreparedCallable, WorkerCallable } from './worker-function.js';
 
@@ -82,7 +81,7 @@ export class WorkerCrashedError extends Error {
  */
 export function defaultThreadWorkers(parallelism: number): number {
   if (!Number.isInteger(parallelism) || parallelism < 1) {
-    throw new RangeError(`defaultThreadWorkers(): parallelism must be a positive integer (os.availableParallelism()), got ${describeValue(parallelism)}`);
+    throw new RangeError(`defaultThreadWorkers(): parallelism must be a positive integer (os.availableParallelism()), got ${String(parallelism)}`);
   }
   return Math.min(32, parallelism + 4);
 }
@@ -98,18 +97,23 @@ export function checkPoolOptions(
   defaultWorkers: number,
   defaultName: () => string,
 ): [maxWorkers: number, idleTimeoutMs: number, name: string] {
+  // No imports from outside executor/: its files also load on their own in a worker process.
+  const shown = (value: unknown): string => (typeof value === 'string' ? JSON.stringify(value) : String(value));
   if (options === null || typeof options !== 'object') {
-    throw new TypeError(`${where}(): options must be an object such as { maxWorkers: 4 }, got ${describeValue(options)}`);
+    throw new TypeError(`${where}(): options must be an object such as { maxWorkers: 4 }, got ${shown(options)}`);
   }
-  checkOptionKeys(options, where, ['maxWorkers', 'idleTimeoutMs', 'name']);
+  const accepted = ['maxWorkers', 'idleTimeoutMs', 'name'];
+  for (const key of Object.keys(options)) {
+    if (!accepted.includes(key)) throw new TypeError(`${where}(): unknown option ${JSON.stringify(key)}; accepted: ${accepted.join(', ')}`);
+  }
   const { maxWorkers, idleTimeoutMs, name } = options as { maxWorkers?: unknown; idleTimeoutMs?: unknown; name?: unknown };
   if (maxWorkers !== undefined && (!Number.isInteger(maxWorkers) || (maxWorkers as number) <= 0)) {
-    throw new RangeError(`${where}(): maxWorkers must be a positive integer, got ${describeValue(maxWorkers)}`);
+    throw new RangeError(`${where}(): maxWorkers must be a positive integer, got ${shown(maxWorkers)}`);
   }
   if (idleTimeoutMs !== undefined && (typeof idleTimeoutMs !== 'number' || Number.isNaN(idleTimeoutMs) || idleTimeoutMs < 0)) {
-    throw new RangeError(`${where}(): idleTimeoutMs must be a non-negative number or Infinity, got ${describeValue(idleTimeoutMs)}`);
+    throw new RangeError(`${where}(): idleTimeoutMs must be a non-negative number or Infinity, got ${shown(idleTimeoutMs)}`);
   }
-  if (name !== undefined && typeof name !== 'string') throw new TypeError(`${where}(): name must be a string, got ${describeValue(name)}`);
+  if (name !== undefined && typeof name !== 'string') throw new TypeError(`${where}(): name must be a string, got ${shown(name)}`);
   return [(maxWorkers as number | undefined) ?? defaultWorkers, (idleTimeoutMs as number | undefined) ?? 60_000, (name as string | undefined) ?? defaultName()];
 }
 
