@@ -123,3 +123,6 @@ export function takeOverStream(transport: StreamTransport): StreamTakeover {
   for (const event of ['data', 'end', 'error', 'close'] as const) stream.removeAllListeners(event);
   return { held, server, extra: transport._extra };
 }
+
+export { checkOptionKeys } from './debug/describe.js';
+export { checkLoop } from './futures/future.js';

@@ -4,6 +4,7 @@
  * them one after another or staggered (Happy Eyeballs, RFC 8305), bind a local
  * address, and combine the failures as asyncio does.
  */
+import { checkLoop } from '@aioloop/core/internal';
 import net from 'node:net';
 import { describeValue, staggeredRace, type EventLoop, type Future } from '@aioloop/core';
 import {
@@ -148,6 +149,10 @@ function checkOptions(options: ConnectSocketOptions): number {
  * one of each family in turn.
  */
 export function interleaveAddrinfos(addrinfos: readonly AddrInfo[], firstFamilyCount = 1): AddrInfo[] {
+  if (!Array.isArray(addrinfos)) throw new TypeError(`interleaveAddrinfos(): addrinfos must be an array of getaddrinfo entries, got ${describeValue(addrinfos)}`);
+  if (!Number.isInteger(firstFamilyCount) || firstFamilyCount < 1) {
+    throw new RangeError(`interleaveAddrinfos(): firstFamilyCount must be a whole number >= 1, got ${describeValue(firstFamilyCount)}`);
+  }
   const byFamily = new Map<number, AddrInfo[]>();
   for (const info of addrinfos) {
     const list = byFamily.get(info[0]);
@@ -219,6 +224,7 @@ function checkGivenSocket(sock: unknown): net.Socket {
  * should check `socket.destroyed` / `socket.errored` when it attaches its own.
  */
 export function connectSocket(loop: EventLoop, host: string | null | undefined, port: PortLike, options: ConnectSocketOptions = {}): Future<net.Socket> {
+  checkLoop(loop, 'connectSocket()');
   const interleave = checkOptions(options);
   const sock = options.sock;
   if (sock !== undefined && sock !== null) {
@@ -269,6 +275,7 @@ export function connectSocket(loop: EventLoop, host: string | null | undefined, 
  * applies as in connectSocket; `localAddr` is resolved first if given.
  */
 export function connectToAddresses(loop: EventLoop, addrinfos: readonly AddrInfo[], options: ConnectSocketOptions = {}): Future<net.Socket> {
+  checkLoop(loop, 'connectToAddresses()');
   const interleave = checkOptions(options);
   if (!Array.isArray(addrinfos) || addrinfos.length === 0) {
     throw new TypeError(`connectToAddresses(): addrinfos must be a non-empty array of getaddrinfo entries, got ${describeValue(addrinfos)}`);

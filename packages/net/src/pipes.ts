@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import tty from 'node:tty';
-import { checkClosed } from '@aioloop/core/internal';
+import { checkClosed, checkLoop } from '@aioloop/core/internal';
 import {
   ReadPipeTransport,
   WritePipeTransport,
@@ -139,6 +139,7 @@ function connectPipe<T extends ReadPipeTransport | WritePipeTransport, P extends
  * throw a TypeError at once.
  */
 export function connectReadPipe<P extends AnyProtocolLike>(loop: EventLoop, protocolFactory: ProtocolFactory<P>, pipe: PipeLike): Future<[ReadPipeTransport, P]> {
+  checkLoop(loop, 'connectReadPipe()');
   return connectPipe<ReadPipeTransport, P>(loop, protocolFactory, pipe, 'read');
 }
 
@@ -158,5 +159,6 @@ export function connectReadPipe<P extends AnyProtocolLike>(loop: EventLoop, prot
  * throw a TypeError at once.
  */
 export function connectWritePipe<P extends AnyProtocolLike>(loop: EventLoop, protocolFactory: ProtocolFactory<P>, pipe: PipeLike): Future<[WritePipeTransport, P]> {
+  checkLoop(loop, 'connectWritePipe()');
   return connectPipe<WritePipeTransport, P>(loop, protocolFactory, pipe, 'write');
 }

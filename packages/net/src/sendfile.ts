@@ -27,7 +27,7 @@ import {
   type Future,
   type Task,
 } from '@aioloop/core';
-import { connectionClosedError, makeEmptyWaiter, resetEmptyWaiter, writingPaused } from '@aioloop/core/internal';
+import { checkLoop, connectionClosedError, makeEmptyWaiter, resetEmptyWaiter, writingPaused } from '@aioloop/core/internal';
 import { Socket as NetSocket } from 'node:net';
 import { nativeBinding, nativeSocketsAvailable } from './native/binding.js';
 import { sendfileNative } from './native/sock-methods.js';
@@ -269,6 +269,7 @@ export function sendfile(
   count: number | null = null,
   options: SendfileOptions = {},
 ): Task<number> {
+  checkLoop(loop, 'sendfile()');
   if (!(transport instanceof StreamTransport) && !(transport instanceof TlsTransport)) {
     throw new RuntimeError(`sendfile is not supported for transport ${describeValue(transport)}`);
   }

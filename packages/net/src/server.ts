@@ -19,7 +19,7 @@ import {
   type TransportServer,
 } from '@aioloop/core';
 import { describeValue } from '@aioloop/core';
-import { trackResource, untrackResource } from '@aioloop/core/internal';
+import { trackResource, untrackResource, checkLoop } from '@aioloop/core/internal';
 import { ensureResolved } from './resolve.js';
 import { checkTlsKeywords, type SslOption } from './tls/context.js';
 import { acceptTls, type TlsConnectionSettings } from './tls/connection.js';
@@ -497,6 +497,7 @@ export function createServer(
   port: PortLike,
   options: CreateServerOptions = {},
 ): Task<Server<SockAddr | string>> {
+  checkLoop(loop, 'createServer()');
   const method = 'createServer';
   checkFactory(protocolFactory, method);
   const { backlog, tls } = checkServerOptions(options, method);

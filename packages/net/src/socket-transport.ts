@@ -13,6 +13,9 @@ import {
   type TransportServer,
 } from '@aioloop/core';
 import { describeValue } from '@aioloop/core';
+import { checkOptionKeys, checkLoop } from '@aioloop/core/internal';
+
+export { checkOptionKeys };
 import type { ProtocolFactory } from './protocol-factory.js';
 
 /** How {@link wrapSocket} builds the transport. */
@@ -29,18 +32,6 @@ export interface WrapSocketOptions {
   readIntoBuffers?: boolean;
   /** Whether the socket is TCP (known to a server); asked of the socket when absent. */
   tcp?: boolean;
-}
-
-/**
- * Throws a TypeError for an option key `method` does not know, listing the
- * accepted ones (asyncio raises TypeError for an unexpected keyword argument).
- */
-export function checkOptionKeys(options: object, method: string, accepted: readonly string[]): void {
-  for (const key of Object.keys(options)) {
-    if (!accepted.includes(key)) {
-      throw new TypeError(`${method}(): unknown option ${JSON.stringify(key)}; accepted: ${accepted.join(', ')}`);
-    }
-  }
 }
 
 /**
@@ -77,6 +68,7 @@ export function isTcpSocket(sock: net.Socket): boolean {
  * TCP_NODELAY as asyncio sets it on every TCP transport.
  */
 export function wrapSocket(loop: EventLoop, sock: net.Socket, protocol: AnyProtocolLike, options: WrapSocketOptions = {}): StreamTransport {
+  checkLoop(loop, 'wrapSocket()');
   if (options.tcp ?? isTcpSocket(sock)) sock.setNoDelay(true);
   return new StreamTransport(loop, sock, protocol, {
     waiter: options.waiter ?? null,

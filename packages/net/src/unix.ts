@@ -3,6 +3,7 @@
  * `loop.create_unix_connection`, plus `connect_accepted_socket` and
  * `create_connection` (which share the client-side transport building).
  */
+import { checkLoop } from '@aioloop/core/internal';
 import fs from 'node:fs';
 import net from 'node:net';
 import {
@@ -141,6 +142,7 @@ export function createUnixServer(
   path: string | null | undefined,
   options: CreateUnixServerOptions = {},
 ): Task<Server<string>> {
+  checkLoop(loop, 'createUnixServer()');
   const method = 'createUnixServer';
   checkFactory(protocolFactory, method);
   const { backlog, tls } = checkServerOptions(options, method);
@@ -267,6 +269,7 @@ export function createUnixConnection<P extends AnyProtocolLike>(
   path: string | null | undefined,
   options: CreateUnixConnectionOptions = {},
 ): Task<[StreamTransport | TlsTransport, P]> {
+  checkLoop(loop, 'createUnixConnection()');
   const method = 'createUnixConnection';
   checkFactory(protocolFactory, method);
   // asyncio has no host here: serverHostname must be given with ssl.
@@ -353,6 +356,7 @@ export function createConnection<P extends AnyProtocolLike>(
   port: PortLike,
   options: CreateConnectionOptions = {},
 ): Task<[StreamTransport | TlsTransport, P]> {
+  checkLoop(loop, 'createConnection()');
   const method = 'createConnection';
   checkFactory(protocolFactory, method);
   const tls = clientTls(options, method, typeof host === 'string' && host !== '' ? host : null);
@@ -430,6 +434,7 @@ export function connectAcceptedSocket<P extends AnyProtocolLike>(
   sock: net.Socket | Socket,
   options: ConnectAcceptedSocketOptions = {},
 ): Task<[StreamTransport | TlsTransport, P]> {
+  checkLoop(loop, 'connectAcceptedSocket()');
   const method = 'connectAcceptedSocket';
   checkFactory(protocolFactory, method);
   if (options === null || typeof options !== 'object') throw new TypeError(`${method}(): options must be an object, got ${describeValue(options)}`);

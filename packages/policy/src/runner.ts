@@ -1,6 +1,6 @@
 import { isMainThread } from 'node:worker_threads';
 import { CancelledError, RuntimeError, allTasks, describeValue, isFuture, type EventLoop, type Task, type TaskFunction } from '@aioloop/core';
-import { runningLoopOrNull } from '@aioloop/core/internal';
+import { checkOptionKeys, runningLoopOrNull } from '@aioloop/core/internal';
 import { isEventLoop, newEventLoop, setEventLoop } from './policy.js';
 
 /** Seconds `close()` waits for the default executor, as asyncio. */
@@ -17,6 +17,8 @@ export class KeyboardInterrupt extends Error {
     super(message);
   }
 }
+
+const RUNNER_OPTIONS = ['debug', 'loopFactory'];
 
 /** Options for {@link Runner} and {@link run}. */
 export interface RunnerOptions {
@@ -73,6 +75,7 @@ export class Runner {
     if (options === null || typeof options !== 'object') {
       throw new TypeError(`Runner(): options must be an object such as { debug: true }, got ${describeValue(options)}`);
     }
+    checkOptionKeys(options, 'Runner', RUNNER_OPTIONS);
     const { debug, loopFactory } = options;
     if (debug !== undefined && typeof debug !== 'boolean') {
       throw new TypeError(`Runner(): debug must be a boolean or undefined, got ${describeValue(debug)}`);
@@ -273,6 +276,7 @@ export async function run<T>(main: MainAwaitable<T>, options: RunnerOptions = {}
     throw new RuntimeError('run() cannot be called from a running event loop');
   }
   toTaskFunction(main, 'run()');
+  if (options !== null && typeof options === 'object') checkOptionKeys(options, 'run', RUNNER_OPTIONS);
   const runner = new Runner(options);
   let result: T;
   try {

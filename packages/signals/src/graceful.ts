@@ -1,6 +1,6 @@
 import type { EventLoop, Future } from '@aioloop/core';
 import { addSignalHandler, removeSignalHandler, signalName, _checkCatchable, _signalNumber, type SignalLike } from './signals.js';
-import { setExceptionUnchecked } from '@aioloop/core/internal';
+import { checkOptionKeys, setExceptionUnchecked } from '@aioloop/core/internal';
 
 /**
  * Something a graceful shutdown closes: a server (for example `@aioloop/net`'s
@@ -81,6 +81,7 @@ export function installGracefulShutdown(loop: EventLoop, options: GracefulShutdo
   if (options === null || typeof options !== 'object') {
     throw new TypeError('installGracefulShutdown(): options must be an object such as { closeables: [server], cleanup }');
   }
+  checkOptionKeys(options, 'installGracefulShutdown', ['signals', 'closeables', 'stopAccepting', 'closeClients', 'cleanup', 'forceExit']);
   const signals = (options.signals ?? ['SIGINT', 'SIGTERM']).map((sig) => {
     _checkCatchable(_signalNumber(sig, 'installGracefulShutdown'), 'installGracefulShutdown');
     return signalName(sig);

@@ -2,6 +2,14 @@ import type { BytesLike } from '@aioloop/core';
 import { toBytes } from '@aioloop/core';
 import { previewBytes, type ProtocolEventType } from './recording.js';
 import type { MockTransport, MockTransportMethod } from './mock-transport.js';
+import { describeValue } from './describe.js';
+
+/** Throws unless `value` has the method the assertion reads (it was given the wrong object). */
+function checkSource(value: unknown, method: string, where: string, name: string, what: string): void {
+  if (value === null || typeof value !== 'object' || typeof (value as Record<string, unknown>)[method] !== 'function') {
+    throw new TypeError(`${where}(): ${name} must be ${what} (with ${method}()), got ${describeValue(value)}`);
+  }
+}
 
 /** An assertion of this package failed; the message shows expected and actual side by side. */
 export class ProtocolAssertionError extends Error {
@@ -33,6 +41,8 @@ function collapse(types: readonly string[]): string[] {
  * transport contract); pass `{ exact: true }` to compare every call.
  */
 export function assertEvents(protocol: EventSource, expected: readonly ProtocolEventType[], options: { exact?: boolean } = {}): void {
+  checkSource(protocol, 'types', 'assertEvents', 'protocol', 'a RecordingProtocol');
+  if (!Array.isArray(expected)) throw new TypeError(`assertEvents(): expected must be an array of callback names, got ${describeValue(expected)}`);
   const actual = options.exact ? protocol.types() : collapse(protocol.types());
   const wanted = options.exact ? [...expected] : collapse(expected);
   if (actual.length === wanted.length && actual.every((type, i) => type === wanted[i])) return;
@@ -43,6 +53,7 @@ export function assertEvents(protocol: EventSource, expected: readonly ProtocolE
 
 /** Asserts the protocol received exactly these bytes (a string is compared as UTF-8). */
 export function assertReceived(protocol: ByteSource, expected: BytesLike | string): void {
+  checkSource(protocol, 'received', 'assertReceived', 'protocol', 'a RecordingProtocol');
   const want = typeof expected === 'string' ? Buffer.from(expected) : Buffer.from(toBytes(expected, 'assertReceived'));
   const got = protocol.received();
   if (got.equals(want)) return;
@@ -62,6 +73,7 @@ export function assertConnectionLostOnce(
   protocol: EventSource,
   expected?: null | RegExp | (abstract new (...args: never[]) => Error),
 ): void {
+  checkSource(protocol, 'count', 'assertConnectionLostOnce', 'protocol', 'a RecordingProtocol');
   const times = protocol.count('connectionLost');
   if (times !== 1) {
     throw new ProtocolAssertionError(`connectionLost() was called ${times} times, expected exactly once\n${protocol.describe()}`);
@@ -83,6 +95,8 @@ export function assertConnectionLostOnce(
 
 /** Asserts the mock transport's calls were exactly these methods, in order. */
 export function assertCalls(transport: MockTransport, expected: readonly MockTransportMethod[]): void {
+  checkSource(transport, 'methods', 'assertCalls', 'transport', 'a MockTransport');
+  if (!Array.isArray(expected)) throw new TypeError(`assertCalls(): expected must be an array of method names, got ${describeValue(expected)}`);
   const actual = transport.methods();
   if (actual.length === expected.length && actual.every((m, i) => m === expected[i])) return;
   throw new ProtocolAssertionError(`transport calls differ\n  expected: ${expected.join(', ') || '(none)'}\n  actual:   ${actual.join(', ') || '(none)'}`);
@@ -90,6 +104,7 @@ export function assertCalls(transport: MockTransport, expected: readonly MockTra
 
 /** Asserts the mock transport was written exactly these bytes in total (a string compares as UTF-8). */
 export function assertWritten(transport: MockTransport, expected: BytesLike | string): void {
+  checkSource(transport, 'written', 'assertWritten', 'transport', 'a MockTransport');
   const want = typeof expected === 'string' ? Buffer.from(expected) : Buffer.from(toBytes(expected, 'assertWritten'));
   const got = transport.written();
   if (got.equals(want)) return;

@@ -11,7 +11,7 @@ import {
   type Transport,
 } from '@aioloop/core';
 import { checkPositiveInt, describeValue } from './describe.js';
-import { callSoonUnchecked } from '@aioloop/core/internal';
+import { callSoonUnchecked, checkLoop } from '@aioloop/core/internal';
 
 /** What travels between the two ends of an in-memory stream. */
 export type StreamSegment =
@@ -49,6 +49,8 @@ type AnyProtocol = ProtocolLike | BufferedProtocolLike;
 
 /** An error like Node's system errors: `code`, `errno`, `syscall`. */
 export function systemError(code: string, message: string, syscall = 'read'): Error {
+  if (typeof code !== 'string' || !/^E[A-Z0-9]+$/.test(code)) throw new TypeError(`systemError(): code must be an errno name such as 'ECONNRESET', got ${describeValue(code)}`);
+  if (typeof message !== 'string') throw new TypeError(`systemError(): message must be a string, got ${describeValue(message)}`);
   const errnos: Record<string, number> = { ECONNRESET: -104, ETIMEDOUT: -110, ECONNREFUSED: -111, EHOSTUNREACH: -113, EPIPE: -32, EADDRINUSE: -98 };
   return Object.assign(new Error(`${syscall} ${code}: ${message}`), { code, errno: errnos[code] ?? -1, syscall });
 }
@@ -376,6 +378,7 @@ export type StreamPair<A, B> = [a: [MemoryStreamTransport, A], b: [MemoryStreamT
 
 /** The link of an in-memory pair: segments and window updates arrive in the next loop iteration, in order. */
 export function immediateLink(loop: EventLoop): StreamLink {
+  checkLoop(loop, 'immediateLink()');
   return {
     send(from, segment) {
       callSoonUnchecked(loop, () => from._peer?._arrive(segment));

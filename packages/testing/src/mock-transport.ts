@@ -11,7 +11,7 @@ import {
   type Transport,
 } from '@aioloop/core';
 import { describeValue } from './describe.js';
-import { runningLoopOrNull } from '@aioloop/core/internal';
+import { checkOptionKeys, runningLoopOrNull } from '@aioloop/core/internal';
 
 /** The transport methods a {@link MockTransport} records. */
 export type MockTransportMethod =
@@ -88,6 +88,7 @@ export class MockTransport extends FlowControlTransport<AnyProtocol> implements 
     if (options === null || typeof options !== 'object') {
       throw new TypeError(`MockTransport(options): options must be an object, got ${describeValue(options)}`);
     }
+    checkOptionKeys(options, 'MockTransport', ['protocol', 'loop', 'extra', 'canWriteEof']);
     super(options.loop ?? null, options.protocol ?? NO_PROTOCOL, options.extra);
     this.eofSupported = options.canWriteEof ?? true;
   }
@@ -137,6 +138,7 @@ export class MockTransport extends FlowControlTransport<AnyProtocol> implements 
 
   /** Calls `connectionLost(exc)` once; later calls are ignored, as transports guarantee. */
   loseConnection(exc: Error | null = null): void {
+    if (exc !== null && !(exc instanceof Error)) throw new TypeError(`loseConnection(): exc must be an Error or null (a clean close), got ${describeValue(exc)}`);
     if (this.lostCalled) return;
     this.lostCalled = true;
     this.beginClosing();

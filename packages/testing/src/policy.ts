@@ -1,6 +1,7 @@
+import { checkOptionKeys } from '@aioloop/core/internal';
 import { AbstractEventLoopPolicy, getEventLoopPolicy, setEventLoopPolicy, type EventLoopPolicy } from '@aioloop/policy';
 import type { EventLoop } from '@aioloop/core';
-import { TestLoop, type TestLoopOptions } from './test-loop.js';
+import { TEST_LOOP_OPTIONS, TestLoop, type TestLoopOptions } from './test-loop.js';
 import { describeValue } from './describe.js';
 
 /**
@@ -19,6 +20,7 @@ export class TestLoopPolicy extends AbstractEventLoopPolicy {
     if (options === null || typeof options !== 'object') {
       throw new TypeError(`TestLoopPolicy(options): options must be TestLoop options such as { autoAdvance: false }, got ${describeValue(options)}`);
     }
+    checkOptionKeys(options, 'TestLoopPolicy', TEST_LOOP_OPTIONS);
     this.options = { ...options };
   }
 
@@ -56,6 +58,10 @@ export interface InstalledTestLoopPolicy {
  * `afterEach(() => installed.restore())`.
  */
 export function installTestLoopPolicy(options: TestLoopOptions = {}): InstalledTestLoopPolicy {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`installTestLoopPolicy(options): options must be TestLoop options such as { autoAdvance: false }, got ${describeValue(options)}`);
+  }
+  checkOptionKeys(options, 'installTestLoopPolicy', TEST_LOOP_OPTIONS);
   const previous: EventLoopPolicy = getEventLoopPolicy();
   const policy = new TestLoopPolicy(options);
   setEventLoopPolicy(policy);

@@ -1,3 +1,4 @@
+import { checkProbability, describeValue } from './describe.js';
 /**
  * A small seeded pseudo-random generator (mulberry32): the same seed gives the
  * same sequence on every run and platform, which is what makes a simulated
@@ -27,11 +28,15 @@ export class SeededRandom {
 
   /** True with probability `p`. */
   chance(p: number): boolean {
+    checkProbability(p, 'chance(): p');
     return p > 0 && this.next() < p;
   }
 
   /** An integer in [min, max]. */
   int(min: number, max: number): number {
+    if (!Number.isInteger(min) || !Number.isInteger(max) || min > max) {
+      throw new RangeError(`int(): min and max must be integers with min <= max, got ${describeValue(min)} and ${describeValue(max)}`);
+    }
     return min + Math.floor(this.next() * (max - min + 1));
   }
 }

@@ -11,7 +11,7 @@ import {
   type Transport,
 } from '@aioloop/core';
 import { describeValue } from './describe.js';
-import { runningLoopOrNull } from '@aioloop/core/internal';
+import { checkOptionKeys, runningLoopOrNull } from '@aioloop/core/internal';
 
 /** The callbacks a recording protocol records. */
 export type ProtocolEventType =
@@ -24,6 +24,25 @@ export type ProtocolEventType =
   | 'connectionLost'
   | 'datagramReceived'
   | 'errorReceived';
+
+const EVENT_TYPES: readonly ProtocolEventType[] = [
+  'connectionMade',
+  'dataReceived',
+  'bufferUpdated',
+  'eofReceived',
+  'pauseWriting',
+  'resumeWriting',
+  'connectionLost',
+  'datagramReceived',
+  'errorReceived',
+];
+
+/** Throws unless `type` is a callback name a recorder records (a typo would count 0 and pass). */
+function checkEventType(type: unknown, method: string): void {
+  if (!EVENT_TYPES.includes(type as ProtocolEventType)) {
+    throw new RangeError(`${method}(): type must be a protocol callback name (${EVENT_TYPES.join(', ')}), got ${describeValue(type)}`);
+  }
+}
 
 /** One recorded protocol callback. */
 export interface ProtocolEvent {
@@ -72,6 +91,8 @@ function conditionOf<P>(condition: WaitCondition<P>, events: () => readonly Prot
 
 /** Renders bytes for a message: short text as a quoted string, else a hex preview. */
 export function previewBytes(data: Uint8Array, max = 40): string {
+  if (!(data instanceof Uint8Array)) throw new TypeError(`previewBytes(): data must be a Buffer or Uint8Array, got ${describeValue(data)}`);
+  if (!Number.isInteger(max) || max < 0) throw new RangeError(`previewBytes(): max must be a whole number >= 0, got ${describeValue(max)}`);
   const slice = Buffer.from(data.buffer, data.byteOffset, Math.min(data.byteLength, max));
   const printable = /^[\x20-\x7e\r\n\t]*$/.test(slice.toString('latin1'));
   const text = printable ? JSON.stringify(slice.toString('latin1')) : `<${slice.toString('hex')}>`;
@@ -80,6 +101,9 @@ export function previewBytes(data: Uint8Array, max = 40): string {
 
 /** Formats one event as a line of a timeline: `  1.250s dataReceived 5 bytes "hello"`. */
 export function formatEvent(event: ProtocolEvent): string {
+  if (event === null || typeof event !== 'object' || !EVENT_TYPES.includes((event as { type?: unknown }).type as ProtocolEventType)) {
+    throw new TypeError(`formatEvent(): event must be a recorded ProtocolEvent (an entry of protocol.events), got ${describeValue(event)}`);
+  }
   const time = Number.isNaN(event.time) ? '      -' : `${event.time.toFixed(3).padStart(7)}s`;
   let detail = '';
   switch (event.type) {
@@ -122,6 +146,8 @@ abstract class Recorder<T extends BaseTransport> {
     if (options === null || typeof options !== 'object') {
       throw new TypeError(`RecordingProtocol(options): options must be an object, got ${describeValue(options)}`);
     }
+    const cls = new.target.name;
+    checkOptionKeys(options, cls, cls === 'RecordingBufferedProtocol' ? ['eofReturn', 'loop', 'name', 'bufferSize'] : ['eofReturn', 'loop', 'name']);
     this.loop = options.loop;
     this.name = options.name ?? 'protocol';
   }
@@ -133,6 +159,7 @@ abstract class Recorder<T extends BaseTransport> {
 
   /** How many times `type` was called. */
   count(type: ProtocolEventType): number {
+    checkEventType(type, 'count');
     let n = 0;
     for (const event of this.events) if (event.type === type) n++;
     return n;
@@ -140,6 +167,7 @@ abstract class Recorder<T extends BaseTransport> {
 
   /** The first event of `type`, if any. */
   first(type: ProtocolEventType): ProtocolEvent | undefined {
+    checkEventType(type, 'first');
     return this.events.find((event) => event.type === type);
   }
 

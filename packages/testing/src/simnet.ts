@@ -9,10 +9,13 @@ import {
   type Task,
 } from '@aioloop/core';
 import { checkNonNegative, checkPositiveInt, checkProbability, describeValue } from './describe.js';
-import { callSoonUnchecked } from '@aioloop/core/internal';
+import { callSoonUnchecked, checkOptionKeys } from '@aioloop/core/internal';
 import { MemoryDatagramTransport, checkAddress, type DatagramFabric } from './memory-datagram.js';
 import { MemoryStreamTransport, systemError, type MemoryStreamOptions, type StreamLink, type StreamSegment } from './memory-stream.js';
 import { SeededRandom, randomSeed } from './prng.js';
+
+/** The keys of {@link LinkConditions}. */
+const LINK_CONDITIONS = ['latency', 'jitter', 'bandwidth', 'loss', 'reorder'];
 
 /** How packets travel between two hosts. */
 export interface LinkConditions {
@@ -263,6 +266,7 @@ export class SimHost {
     if (typeof host !== 'string' || host.length === 0) throw new TypeError(`createConnection(): host must be a host name of the simulated network, got ${describeValue(host)}`);
     checkPort(port, 'createConnection(): port', false);
     if (options === null || typeof options !== 'object') throw new TypeError(`createConnection(): options must be an object, got ${describeValue(options)}`);
+    checkOptionKeys(options, 'createConnection', ['localAddr']);
     if (options.localAddr !== undefined) {
       checkAddress(options.localAddr, 'createConnection(): localAddr');
       this.checkOwnHost(options.localAddr[0], 'createConnection');
@@ -289,6 +293,7 @@ export class SimHost {
     this.checkOwnHost(host, 'createServer');
     checkPort(port, 'createServer(): port', true);
     if (options === null || typeof options !== 'object') throw new TypeError(`createServer(): options must be an object, got ${describeValue(options)}`);
+    checkOptionKeys(options, 'createServer', ['startServing']);
     return this.network.loop.createTask(async () => {
       const actual = port === 0 ? this.ephemeral() : port;
       if (this.listeners.has(actual)) throw systemError('EADDRINUSE', `address already in use ${this.name}:${actual}`, 'listen');
@@ -308,6 +313,7 @@ export class SimHost {
   ): Task<[MemoryDatagramTransport, P]> {
     if (typeof protocolFactory !== 'function') throw new TypeError(`createDatagramEndpoint(): protocolFactory must be a function, got ${describeValue(protocolFactory)}`);
     if (options === null || typeof options !== 'object') throw new TypeError(`createDatagramEndpoint(): options must be an object such as { localAddr, remoteAddr }, got ${describeValue(options)}`);
+    checkOptionKeys(options, 'createDatagramEndpoint', ['localAddr', 'remoteAddr']);
     if (options.localAddr !== undefined) {
       checkAddress(options.localAddr, 'createDatagramEndpoint(): localAddr');
       this.checkOwnHost(options.localAddr[0], 'createDatagramEndpoint');
@@ -438,6 +444,16 @@ export class SimulatedNetwork {
       throw new TypeError(`SimulatedNetwork(loop): loop must be an event loop (a TestLoop for virtual time), got ${describeValue(loop)}`);
     }
     if (options === null || typeof options !== 'object') throw new TypeError(`SimulatedNetwork(): options must be an object, got ${describeValue(options)}`);
+    checkOptionKeys(options, 'SimulatedNetwork', [
+      ...LINK_CONDITIONS,
+      'seed',
+      'rto',
+      'maxRto',
+      'maxRetransmits',
+      'synAttempts',
+      'streamBufferSize',
+      'hostUnreachableAfter',
+    ]);
     this.loop = loop;
     const seed = options.seed ?? randomSeed();
     this.random = new SeededRandom(seed);
@@ -467,7 +483,7 @@ export class SimulatedNetwork {
   /** Sets the conditions between hosts `a` and `b` (both directions), overriding the network's defaults. */
   setLink(a: string | SimHost, b: string | SimHost, conditions: LinkConditions): void {
     const normalized = normalizeConditions({ ...this.defaults, ...conditions }, 'setLink() conditions');
-    const [ka, kb] = [nameOf(a), nameOf(b)];
+    const [ka, kb] = [nameOf(a, 'setLink()'), nameOf(b, 'setLink()')];
     this.links.set(`${ka}\u0000${kb}`, normalized);
     this.links.set(`${kb}\u0000${ka}`, normalized);
   }
@@ -477,8 +493,8 @@ export class SimulatedNetwork {
     if (!Array.isArray(groupA) || !Array.isArray(groupB)) throw new TypeError('partition(groupA, groupB): both groups must be arrays of host names');
     for (const a of groupA) {
       for (const b of groupB) {
-        this.partitions.add(`${nameOf(a)}\u0000${nameOf(b)}`);
-        this.partitions.add(`${nameOf(b)}\u0000${nameOf(a)}`);
+        this.partitions.add(`${nameOf(a, 'partition()')}\u0000${nameOf(b, 'partition()')}`);
+        this.partitions.add(`${nameOf(b, 'partition()')}\u0000${nameOf(a, 'partition()')}`);
       }
     }
   }
@@ -499,17 +515,17 @@ export class SimulatedNetwork {
    * Its own sockets keep their state, so `hostUp()` lets open connections go on.
    */
   hostDown(host: string | SimHost): void {
-    this.downHosts.add(nameOf(host));
+    this.downHosts.add(nameOf(host, 'hostDown()'));
   }
 
   /** Puts a host taken down with {@link hostDown} back on the network. */
   hostUp(host: string | SimHost): void {
-    this.downHosts.delete(nameOf(host));
+    this.downHosts.delete(nameOf(host, 'hostUp()'));
   }
 
   /** Whether `a` and `b` can reach each other now (no partition between them, neither down). */
   reachable(a: string | SimHost, b: string | SimHost): boolean {
-    const [ka, kb] = [nameOf(a), nameOf(b)];
+    const [ka, kb] = [nameOf(a, 'reachable()'), nameOf(b, 'reachable()')];
     return !this.downHosts.has(ka) && !this.downHosts.has(kb) && !this.partitions.has(`${ka}\u0000${kb}`);
   }
 
@@ -792,9 +808,9 @@ export class SimulatedNetwork {
   }
 }
 
-function nameOf(host: string | SimHost): string {
+function nameOf(host: string | SimHost, where: string): string {
   if (host instanceof SimHost) return host.name;
   if (typeof host === 'string' && host.length > 0) return host;
-  throw new TypeError(`expected a host name or SimHost, got ${describeValue(host)}`);
+  throw new TypeError(`${where}: host must be a host name or SimHost, got ${describeValue(host)}`);
 }
 

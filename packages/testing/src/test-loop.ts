@@ -1,5 +1,5 @@
 import { EventLoop, RuntimeError, type EventLoopOptions } from '@aioloop/core';
-import { checkClosed, nextTimerDeadline, pendingTasks } from '@aioloop/core/internal';
+import { checkClosed, checkOptionKeys, nextTimerDeadline, pendingTasks } from '@aioloop/core/internal';
 import { DeadlockError, findDeadlock } from './deadlock.js';
 import { VirtualClock, formatSeconds } from './virtual-clock.js';
 import { describeValue } from './describe.js';
@@ -74,6 +74,9 @@ interface IdlePeriod {
   deadlockTimer: NodeJS.Timeout | null;
 }
 
+/** @internal The keys of {@link TestLoopOptions}. */
+export const TEST_LOOP_OPTIONS: readonly string[] = ['debug', 'autoAdvance', 'detectDeadlock', 'deadlockGraceMs', 'startTime', 'foreignGraceMs'];
+
 /**
  * A complete {@link EventLoop} on a virtual clock. `time()` starts at 0 and
  * moves only when the loop has nothing else to do: in auto-advance mode
@@ -103,6 +106,7 @@ export class TestLoop extends EventLoop {
     if (options === null || typeof options !== 'object') {
       throw new TypeError(`TestLoop(options): options must be an object such as { autoAdvance: false }, got ${describeValue(options)}`);
     }
+    if (new.target === TestLoop) checkOptionKeys(options, 'TestLoop', TEST_LOOP_OPTIONS);
     super(options);
     const { autoAdvance = true, detectDeadlock = true, deadlockGraceMs = 50, startTime = 0, foreignGraceMs = 50 } = options;
     if (typeof autoAdvance !== 'boolean') throw new TypeError(`TestLoop(): autoAdvance must be a boolean, got ${describeValue(autoAdvance)}`);

@@ -46,3 +46,15 @@ export function isAsyncFunction(fn: unknown): boolean {
   const tag = (fn as unknown as { [Symbol.toStringTag]?: string })[Symbol.toStringTag];
   return tag === 'AsyncFunction' || tag === 'AsyncGeneratorFunction';
 }
+
+/**
+ * Throws a TypeError for an option key `method` does not know, listing the
+ * accepted ones (asyncio raises TypeError for an unexpected keyword argument).
+ */
+export function checkOptionKeys(options: object, method: string, accepted: readonly string[]): void {
+  for (const key of Object.keys(options)) {
+    if (!accepted.includes(key)) {
+      throw new TypeError(`${method}(): unknown option ${JSON.stringify(key)}; accepted: ${accepted.join(', ')}`);
+    }
+  }
+}

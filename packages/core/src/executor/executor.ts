@@ -80,25 +80,41 @@ export class WorkerCrashedError extends Error {
  * `min(32, os.availableParallelism() + 4)`.
  */
 export function defaultThreadWorkers(parallelism: number): number {
+  if (!Number.isInteger(parallelism) || parallelism < 1) {
+    throw new RangeError(`defaultThreadWorkers(): parallelism must be a positive integer (os.availableParallelism()), got ${String(parallelism)}`);
+  }
   return Math.min(32, parallelism + 4);
 }
 
-/** Checks a `maxWorkers` option (a positive integer). @internal */
-export function checkMaxWorkers(value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new RangeError(`maxWorkers must be a positive integer, got ${String(value)}`);
+/**
+ * Checks a pool's options (`maxWorkers` a positive integer, `idleTimeoutMs` a
+ * non-negative number or Infinity, `name` a string; no other key): the
+ * constructor arguments of the pool. @internal
+ */
+export function checkPoolOptions(
+  options: unknown,
+  where: string,
+  defaultWorkers: number,
+  defaultName: () => string,
+): [maxWorkers: number, idleTimeoutMs: number, name: string] {
+  // No imports from outside executor/: its files also load on their own in a worker process.
+  const shown = (value: unknown): string => (typeof value === 'string' ? JSON.stringify(value) : String(value));
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`${where}(): options must be an object such as { maxWorkers: 4 }, got ${shown(options)}`);
   }
-  return value;
-}
-
-/** Checks an `idleTimeoutMs` option (a non-negative number or Infinity). @internal */
-export function checkIdleTimeout(value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
-    throw new RangeError(`idleTimeoutMs must be a non-negative number or Infinity, got ${String(value)}`);
+  const accepted = ['maxWorkers', 'idleTimeoutMs', 'name'];
+  for (const key of Object.keys(options)) {
+    if (!accepted.includes(key)) throw new TypeError(`${where}(): unknown option ${JSON.stringify(key)}; accepted: ${accepted.join(', ')}`);
   }
-  return value;
+  const { maxWorkers, idleTimeoutMs, name } = options as { maxWorkers?: unknown; idleTimeoutMs?: unknown; name?: unknown };
+  if (maxWorkers !== undefined && (!Number.isInteger(maxWorkers) || (maxWorkers as number) <= 0)) {
+    throw new RangeError(`${where}(): maxWorkers must be a positive integer, got ${shown(maxWorkers)}`);
+  }
+  if (idleTimeoutMs !== undefined && (typeof idleTimeoutMs !== 'number' || Number.isNaN(idleTimeoutMs) || idleTimeoutMs < 0)) {
+    throw new RangeError(`${where}(): idleTimeoutMs must be a non-negative number or Infinity, got ${shown(idleTimeoutMs)}`);
+  }
+  if (name !== undefined && typeof name !== 'string') throw new TypeError(`${where}(): name must be a string, got ${shown(name)}`);
+  return [(maxWorkers as number | undefined) ?? defaultWorkers, (idleTimeoutMs as number | undefined) ?? 60_000, (name as string | undefined) ?? defaultName()];
 }
 
 // ---------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { deserialize, serialize } from 'node:v8';
-import { argumentError, checkIdleTimeout, checkMaxWorkers, decodeThrown, WorkerPoolExecutor } from './executor.js';
+import { argumentError, checkPoolOptions, decodeThrown, WorkerPoolExecutor } from './executor.js';
 import type { EncodedThrown, JobReply, PoolJob, PoolWorkerEvents, PoolWorkerHandle } from './executor.js';
 import type { PreparedCallable } from './worker-function.js';
 import { WORKER_RUNTIME_SOURCE } from './worker-function.js';
@@ -102,11 +102,7 @@ let poolCounter = 0;
 export class ProcessPoolExecutor extends WorkerPoolExecutor<Buffer> {
   /** Creates a pool; no process starts before the first `submit()`. */
   constructor(options: ProcessPoolExecutorOptions = {}) {
-    super(
-      checkMaxWorkers(options.maxWorkers, availableParallelism()),
-      checkIdleTimeout(options.idleTimeoutMs, 60_000),
-      options.name ?? `ProcessPoolExecutor-${poolCounter++}`,
-    );
+    super(...checkPoolOptions(options, 'ProcessPoolExecutor', availableParallelism(), () => `ProcessPoolExecutor-${poolCounter++}`));
   }
 
   /** @internal */

@@ -10,8 +10,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import {
   argumentError,
-  checkIdleTimeout,
-  checkMaxWorkers,
+  checkPoolOptions,
   defaultThreadWorkers,
   WorkerPoolExecutor,
 } from './executor.js';
@@ -91,11 +90,7 @@ let poolCounter = 0;
 export class ThreadPoolExecutor extends WorkerPoolExecutor<ThreadPayload> {
   /** Creates a pool; no thread starts before the first `submit()`. */
   constructor(options: ThreadPoolExecutorOptions = {}) {
-    super(
-      checkMaxWorkers(options.maxWorkers, defaultThreadWorkers(availableParallelism())),
-      checkIdleTimeout(options.idleTimeoutMs, 60_000),
-      options.name ?? `ThreadPoolExecutor-${poolCounter++}`,
-    );
+    super(...checkPoolOptions(options, 'ThreadPoolExecutor', defaultThreadWorkers(availableParallelism()), () => `ThreadPoolExecutor-${poolCounter++}`));
   }
 
   /** @internal */

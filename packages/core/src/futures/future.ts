@@ -94,9 +94,7 @@ export class Future<T> implements PromiseLike<T> {
       }
       this._loop = running;
     } else {
-      if (loop === null || typeof loop !== 'object' || typeof (loop as EventLoop).callSoon !== 'function') {
-        throw new TypeError(`Future(loop): loop must be an event loop, got ${describeValue(loop)}`);
-      }
+      checkLoop(loop, 'Future(loop)');
       this._loop = loop;
     }
     this._sourceTraceback = this._loop._debug ? captureStack(3) : undefined;
@@ -360,4 +358,14 @@ export class Future<T> implements PromiseLike<T> {
 /** Runs the running loop's `createFuture()`. */
 export function createFuture<T>(): Future<T> {
   return getRunningLoop().createFuture<T>();
+}
+
+/**
+ * Throws a TypeError naming `where` unless `loop` is an event loop
+ * (an EventLoop, or an object with the loop's methods).
+ */
+export function checkLoop(loop: unknown, where: string): asserts loop is EventLoop {
+  if (loop === null || typeof loop !== 'object' || typeof (loop as EventLoop).callSoon !== 'function') {
+    throw new TypeError(`${where}: loop must be an event loop, got ${describeValue(loop)}`);
+  }
 }

@@ -1,8 +1,8 @@
 import { CancelledError, RuntimeError } from '../errors.js';
-import { describeValue } from '../debug/describe.js';
+import { checkOptionKeys, describeValue } from '../debug/describe.js';
 import type { EventLoop } from '../loop/event-loop.js';
 import { runningLoopOrNull, getRunningLoop } from '../loop/thread-state.js';
-import { Future } from './future.js';
+import { Future, checkLoop } from './future.js';
 import { enterFirstStep, registerTask, unregisterTask } from './task-step.js';
 
 /** What a task runs: an async function (or any function returning a value or a promise). */
@@ -37,6 +37,11 @@ export class Task<T> extends Future<T> {
 
   /** Prefer `loop.createTask(fn, options)`. */
   constructor(fn: TaskFunction<T>, options: TaskOptions & { loop?: EventLoop } = {}) {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError(`createTask(): options must be an object such as { name: 'worker' }, got ${describeValue(options)}`);
+    }
+    checkOptionKeys(options, 'createTask', ['name', 'loop']);
+    if (options.loop !== undefined) checkLoop(options.loop, 'createTask()');
     const loop = options.loop ?? getRunningLoop();
     super(loop);
     if (typeof fn !== 'function') throw new TypeError(`Task() takes an async function, got ${describeValue(fn)}`);
@@ -202,12 +207,14 @@ export class Task<T> extends Future<T> {
 
 /** The task running now in `loop` (default: the running loop), or null. */
 export function currentTask(loop?: EventLoop): Task<unknown> | null {
+  if (loop !== undefined) checkLoop(loop, 'currentTask()');
   const target = loop ?? getRunningLoop();
   return target._steps.current;
 }
 
 /** The tasks of `loop` (default: the running loop) that are not done yet. */
 export function allTasks(loop?: EventLoop): Set<Task<unknown>> {
+  if (loop !== undefined) checkLoop(loop, 'allTasks()');
   const target = loop ?? runningLoopOrNull();
   if (target === null) throw new RuntimeError('allTasks(): no running event loop; pass the loop');
   return new Set(target._steps.tasks);

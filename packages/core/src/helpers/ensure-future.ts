@@ -1,5 +1,5 @@
 import { describeValue } from '../debug/describe.js';
-import { Future, isFuture } from '../futures/future.js';
+import { Future, checkLoop, isFuture } from '../futures/future.js';
 import type { Awaitable, EventLoop } from '../loop/event-loop.js';
 import { runningLoopOrNull, getRunningLoop } from '../loop/thread-state.js';
 
@@ -8,6 +8,7 @@ import { runningLoopOrNull, getRunningLoop } from '../loop/thread-state.js';
  * as is; an async function becomes a Task; a promise is wrapped.
  */
 export function ensureFuture<T>(awaitable: Awaitable<T>, loop?: EventLoop): Future<T> {
+  if (loop !== undefined) checkLoop(loop, 'ensureFuture()');
   if (isFuture(awaitable) && loop === undefined) return awaitable as Future<T>;
   const target = loop ?? (isFuture(awaitable) ? awaitable.getLoop() : getRunningLoop());
   return target._ensureFuture(awaitable);
@@ -23,6 +24,7 @@ export function wrapFuture<T>(promise: PromiseLike<T> | Future<T>, loop?: EventL
   if (promise === null || typeof promise !== 'object' || typeof (promise as PromiseLike<T>).then !== 'function') {
     throw new TypeError(`wrapFuture() takes a promise or thenable, got ${describeValue(promise)}`);
   }
+  if (loop !== undefined) checkLoop(loop, 'wrapFuture()');
   const target = loop ?? runningLoopOrNull();
   if (target === null) throw new TypeError('wrapFuture(): no running event loop; pass the loop');
   return target._wrapPromise(promise);

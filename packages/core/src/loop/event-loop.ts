@@ -686,6 +686,7 @@ export class EventLoop {
 
   /** The default handler: logs the message, the error with its stack, and the other context keys. */
   defaultExceptionHandler(context: ExceptionContext): void {
+    checkContext(context, 'defaultExceptionHandler');
     const message = context.message || 'Unhandled exception in event loop';
     const lines: string[] = [message];
     for (const key of Object.keys(context).sort()) {
@@ -709,9 +710,7 @@ export class EventLoop {
    * handler itself is logged by the default handler, never propagated.
    */
   callExceptionHandler(context: ExceptionContext): void {
-    if (context === null || typeof context !== 'object' || typeof context.message !== 'string') {
-      throw new TypeError(`callExceptionHandler() takes a context object with a string 'message', got ${describeValue(context)}`);
-    }
+    checkContext(context, 'callExceptionHandler');
     const handler = this._exceptionHandler;
     if (handler === null) {
       try {
@@ -891,3 +890,9 @@ function checkDelay(value: unknown, method: string, name: string): void {
   }
 }
 
+
+function checkContext(context: unknown, method: string): asserts context is ExceptionContext {
+  if (context === null || typeof context !== 'object' || typeof (context as ExceptionContext).message !== 'string') {
+    throw new TypeError(`${method}() takes a context object with a string 'message', got ${describeValue(context)}`);
+  }
+}

@@ -124,6 +124,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
 
   /** Adds bytes to the buffer (from the protocol); the reader keeps `data` without copying it. */
   feedData(data: Uint8Array): void {
+    if (!(data instanceof Uint8Array)) throw new TypeError(`StreamReader.feedData(): data must be a Buffer or Uint8Array, got ${describeValue(data)}`);
     if (this._eof) throw new RuntimeError('StreamReader.feedData() after feedEof()');
     if (data.length === 0) return;
     this._chunks.push(Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));

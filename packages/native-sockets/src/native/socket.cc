@@ -266,9 +266,12 @@ Napi::Value Fdstat(const Napi::CallbackInfo& info) {
 // sendfile(outFd, inFd, offset, count) -> bytes sent | -errno
 Napi::Value Sendfile(const Napi::CallbackInfo& info) {
   int out_fd, in_fd;
-  if (!ArgInt(info, 0, "sendfile", &out_fd) || !ArgInt(info, 1, "sendfile", &in_fd) || !info[2].IsNumber() || !info[3].IsNumber()) {
+  // Check every argument before reading any: ArgInt throws, and a second throw aborts the process.
+  if (info.Length() < 4 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber() || !info[3].IsNumber()) {
     return ThrowType(info.Env(), "sendfile", "expected (outFd, inFd, offset, count)");
   }
+  ArgInt(info, 0, "sendfile", &out_fd);
+  ArgInt(info, 1, "sendfile", &in_fd);
   off_t offset = static_cast<off_t>(info[2].As<Napi::Number>().Int64Value());
   size_t count = static_cast<size_t>(info[3].As<Napi::Number>().Int64Value());
   ssize_t n = RETRY_EINTR(sendfile(out_fd, in_fd, &offset, count));
@@ -287,8 +290,10 @@ Napi::Value Recvmmsg(const Napi::CallbackInfo& info) {
   uint8_t* addrs;
   size_t addrs_len;
   if (!ArgInt(info, 0, "recvmmsg", &fd) || !ArgBytes(info, 1, "recvmmsg", &slab, &slab_len) || !ArgInt(info, 2, "recvmmsg", &slot) ||
-      !ArgInt(info, 3, "recvmmsg", &max) || !info[4].IsTypedArray() || !ArgBytes(info, 5, "recvmmsg", &addrs, &addrs_len))
+      !ArgInt(info, 3, "recvmmsg", &max))
     return env.Undefined();
+  if (info.Length() < 5 || !info[4].IsTypedArray()) return ThrowType(env, "recvmmsg", "meta must be an Int32Array");
+  if (!ArgBytes(info, 5, "recvmmsg", &addrs, &addrs_len)) return env.Undefined();
   Napi::TypedArray meta_array = info[4].As<Napi::TypedArray>();
   if (meta_array.TypedArrayType() != napi_int32_array) return ThrowType(env, "recvmmsg", "meta must be an Int32Array");
   Napi::Int32Array meta = meta_array.As<Napi::Int32Array>();
@@ -340,7 +345,9 @@ Napi::Value DecodeSockaddr(const Napi::CallbackInfo& info) {
 // lseek(fd, offset, whence) -> new offset | -errno
 Napi::Value Lseek(const Napi::CallbackInfo& info) {
   int fd, whence;
-  if (!ArgInt(info, 0, "lseek", &fd) || !info[1].IsNumber() || !ArgInt(info, 2, "lseek", &whence)) return ThrowType(info.Env(), "lseek", "expected (fd, offset, whence)");
+  if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber()) return ThrowType(info.Env(), "lseek", "expected (fd, offset, whence)");
+  ArgInt(info, 0, "lseek", &fd);
+  ArgInt(info, 2, "lseek", &whence);
   off_t r = lseek(fd, static_cast<off_t>(info[1].As<Napi::Number>().Int64Value()), whence);
   return Napi::Number::New(info.Env(), r == -1 ? -errno : static_cast<double>(r));
 }

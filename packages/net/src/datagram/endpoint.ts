@@ -4,6 +4,7 @@
  * asyncio's `_ensure_resolved`), one attempt per (family, proto) pair, and
  * the transport.
  */
+import { checkLoop } from '@aioloop/core/internal';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -312,6 +313,7 @@ export function createDatagramEndpoint<P extends DatagramProtocolLike>(
   protocolFactory: ProtocolFactory<P>,
   options: CreateDatagramEndpointOptions = {},
 ): Task<[DatagramTransportBase, P]> {
+  checkLoop(loop, 'createDatagramEndpoint()');
   checkFactory(protocolFactory, METHOD);
   const o = checkOptions(options);
   if (o.sock !== null) {

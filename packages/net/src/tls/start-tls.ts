@@ -5,7 +5,7 @@
 import { describeValue } from '@aioloop/core';
 import net from 'node:net';
 import { RuntimeError, StreamTransport, TlsTransport, wrapFuture, type AnyProtocolLike, type EventLoop, type Task } from '@aioloop/core';
-import { takeOverStream } from '@aioloop/core/internal';
+import { takeOverStream, checkLoop } from '@aioloop/core/internal';
 import { SSL_HANDSHAKE_TIMEOUT, SSL_SHUTDOWN_TIMEOUT, sslConfig, type SslOption } from './context.js';
 import { tlsHandshake } from './handshake.js';
 
@@ -83,6 +83,7 @@ export function startTls(
   sslcontext: SslOption,
   options: StartTlsOptions = {},
 ): Task<TlsTransport> {
+  checkLoop(loop, 'startTls()');
   if (!(transport instanceof StreamTransport) || !(transport.stream instanceof net.Socket)) {
     throw new TypeError(`startTls(): transport ${describeValue(transport)} is not supported by startTls() (a TCP or Unix stream transport is)`);
   }
