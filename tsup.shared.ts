@@ -52,7 +52,8 @@ export function packageBuildConfig(entry: string[] = ['src/index.ts'], options: 
   // its own `clean` in one would race with the other's output.
   rmSync(outDir, { recursive: true, force: true });
   // Members marked `@internal` are left out of the .d.ts files.
-  const shared = { outDir, dts: { compilerOptions: { stripInternal: true } }, sourcemap: true, clean: false, target: 'node20' } as const;
+  // keepNames: the CommonJS code-splitting pass rewrites classes with fields as `(_class4 = class ...)`, which would name them _class4.
+  const shared = { outDir, dts: { compilerOptions: { stripInternal: true } }, sourcemap: true, clean: false, target: 'node20', keepNames: true } as const;
   const configs: Options[] = [
     {
       ...shared,

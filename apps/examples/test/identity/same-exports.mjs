@@ -1,4 +1,5 @@
-// Every export of every package is the same value through import and require;
+// Every export of every package is the same value through import and require,
+// and every exported class keeps its name in the build;
 // the vitest-only conformance kit loads through import and refuses require clearly.
 import { createRequire } from 'node:module';
 
@@ -12,6 +13,9 @@ for (const name of packages) {
   if (keys.length === 0) throw new Error(`${name}: require() gave no exports`);
   for (const key of keys) {
     if (imported[key] !== required[key]) throw new Error(`${name}: export ${key} differs between import and require`);
+    // A class keeps its own name in the build (err.constructor.name, stack traces, util.inspect).
+    const value = required[key];
+    if (typeof value === 'function' && /^[A-Z]/.test(key) && value.name !== key) throw new Error(`${name}: class ${key} is named ${JSON.stringify(value.name)} in the build`);
     compared += 1;
   }
   for (const key of Object.keys(imported)) {
