@@ -4,7 +4,7 @@
  */
 import { describeValue } from '@aioloop/core';
 import net from 'node:net';
-import { RuntimeError, StreamTransport, TlsTransport, wrapFuture, type AnyProtocolLike, type EventLoop, type Task } from '@aioloop/core';
+import { RuntimeError, StreamTransport, TRANSPORT_DETACHED, TlsTransport, wrapFuture, type AnyProtocolLike, type EventLoop, type Task } from '@aioloop/core';
 import { takeOverStream } from '@aioloop/core/internal';
 import { SSL_HANDSHAKE_TIMEOUT, SSL_SHUTDOWN_TIMEOUT, sslConfig, type SslOption } from './context.js';
 import { tlsHandshake } from './handshake.js';
@@ -118,7 +118,7 @@ export function startTls(
     try {
       socket = await tlsHandshake(loop, raw, { serverSide, ssl, serverHostname, handshakeTimeout, held });
     } catch (error) {
-      server?._detach(transport);
+      server?.[TRANSPORT_DETACHED](transport);
       throw error;
     }
     // Attached under the new transport before the old one leaves, so the server never looks idle meanwhile.
@@ -130,7 +130,7 @@ export function startTls(
       extra: { peername: peer, sockname: sock, ...(extra ?? {}) },
       skipConnectionMade: true,
     });
-    server?._detach(transport);
+    server?.[TRANSPORT_DETACHED](transport);
     return upgraded;
   }, { name: 'startTls' });
 }
