@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EventLoop, Future, Protocol, gather, shield, sleep, waitFor } from '@aioloop/core';
-import { getaddrinfo } from '@aioloop/net';
+import { StreamReader, getaddrinfo, openConnection, startServer } from '@aioloop/net';
 import '@aioloop/subprocess';
 import '@aioloop/signals';
 import { SeededRandom, TestLoop, createStreamPair } from '@aioloop/testing';
@@ -46,6 +46,10 @@ const calls: Record<string, () => unknown> = {
   'loop.createServer(f, host, 0, { backlog: -1 })': () => loop.createServer(f, host, 0, { backlog: -1 }),
   'loop.createConnection(f, host, 70000)': () => loop.createConnection(f, host, 70000),
   'loop.createUnixServer(f, "")': () => loop.createUnixServer(f, ''),
+  'startServer("nope", host, 0)': () => startServer('nope' as never, host, 0),
+  'openConnection(host, 8888, { limit: 0 })': () => openConnection(host, 8888, { limit: 0 }),
+  'openConnection(host, 8888)': () => openConnection(host, 8888),
+  'new StreamReader({ loop, limit: -1 })': () => new StreamReader({ loop, limit: -1 }),
   'getaddrinfo(5, 80)': () => getaddrinfo(5 as never, 80),
   'loop.subprocessExec(f, 42)': () => loop.subprocessExec(f as never, 42 as never),
   'loop.addSignalHandler("SIGNOPE", cb)': () => loop.addSignalHandler('SIGNOPE' as never, cb),

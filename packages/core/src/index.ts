@@ -24,5 +24,6 @@ export { Task, allTasks, createTask, currentTask, type TaskFunction, type TaskOp
 export * from './helpers/index.js';
 export * from './executor/index.js';
 export * from './transports/index.js';
+export * from './streams/index.js';
 export { setLogger, type Logger } from './debug/logger.js';
 export { describeValue } from './debug/describe.js';

@@ -15,10 +15,14 @@ import type { Task } from './futures/task.js';
 import type { StreamTransportBase, TransportServer } from './transports/stream/base.js';
 import type { StreamTransport } from './transports/stream/stream-transport.js';
 import { PROTOCOL_PAUSED } from './transports/flow-control.js';
+import { connectionClosedError } from './transports/stream/base.js';
+export { connectionClosedError };
+import { RuntimeError } from './errors.js';
 
 export { onLoopClose } from './loop/event-loop.js';
 export { parkedTlsErrorListener } from './transports/stream/tls-transport.js';
 export { runningLoopOrNull } from './loop/thread-state.js';
+export { setSocketErrorProbe, type SocketErrorProbe } from './transports/stream/stream-transport.js';
 
 /**
  * `loop.callSoon(callback, ...args)` without the public checks (closed loop,
@@ -71,6 +75,28 @@ export function untrackResource(loop: EventLoop, resource: LoopResource): void {
 /** Whether `transport`'s protocol is paused for writing (its write buffer passed the high-water mark). */
 export function writingPaused(transport: StreamTransportBase): boolean {
   return (transport._state & PROTOCOL_PAUSED) !== 0;
+}
+
+/**
+ * asyncio's `transport._make_empty_waiter()` for a zero-copy sendfile: a
+ * future resolved once the transport's write buffer (Node's `writableLength`)
+ * is empty, rejected with a ConnectionError-like error (code ECONNRESET) if the
+ * connection is lost first. Until {@link resetEmptyWaiter}, `write()` and
+ * `writelines()` raise RuntimeError('unable to write; sendfile is in
+ * progress'), as in asyncio. Throws a RuntimeError if one is already set.
+ */
+export function makeEmptyWaiter(transport: StreamTransport): Future<void> {
+  if (transport._emptyWaiter !== null) throw new RuntimeError('Empty waiter is already set');
+  const waiter = transport._loop.createFuture<void>();
+  transport._emptyWaiter = waiter;
+  if (transport._lostScheduled) waiter.setException(connectionClosedError());
+  else if (transport._bufferSize() === 0) waiter.setResult(undefined);
+  return waiter;
+}
+
+/** asyncio's `transport._reset_empty_waiter()`: writes are accepted again. */
+export function resetEmptyWaiter(transport: StreamTransport): void {
+  transport._emptyWaiter = null;
 }
 
 /** What {@link takeOverStream} hands to the new owner of a transport's socket. */

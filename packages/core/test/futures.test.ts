@@ -17,6 +17,9 @@ describe('Future state', () => {
     expect(fut.done()).toBe(false);
     expect(() => fut.result()).toThrow(InvalidStateError);
     expect(() => fut.exception()).toThrow(InvalidStateError);
+    // CPython's messages (its C Future; the pure-Python one says 'Result is not ready.').
+    expect(() => fut.result()).toThrow(/^Result is not set\.$/);
+    expect(() => fut.exception()).toThrow(/^Exception is not set\.$/);
     fut.setResult(3);
     expect(fut.done()).toBe(true);
     expect(fut.result()).toBe(3);

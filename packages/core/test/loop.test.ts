@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   EventLoop,
   MissingPackageError,
@@ -585,6 +585,21 @@ describe('debug mode', () => {
     loop.setDebug(true);
     expect(loop.callSoon(() => {})._sourceTraceback).toMatch(/loop\.test\.ts/);
     expect(loop.createFuture()._sourceTraceback).toMatch(/loop\.test\.ts/);
+  });
+
+  it('the default logger writes debug records to stderr, never to stdout (Python\'s logging does not either)', () => {
+    // The asyncio-docs ports (apps/ports) compare a program's stdout with
+    // CPython's: a debug loop's "Close <...>" on stdout (console.debug) broke that.
+    const toStderr = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const toStdout = [vi.spyOn(console, 'debug'), vi.spyOn(console, 'log'), vi.spyOn(console, 'info')];
+    try {
+      new EventLoop({ debug: true }).close();
+      expect(toStderr.mock.calls).toEqual([[expect.stringMatching(/^Close <\w*Loop running=false closed=false debug=true>$/)]]);
+      for (const spy of toStdout) expect(spy).not.toHaveBeenCalled();
+    } finally {
+      toStderr.mockRestore();
+      for (const spy of toStdout) spy.mockRestore();
+    }
   });
 
   it('AIOLOOP_DEBUG=1 turns debug mode on', () => {

@@ -6,6 +6,7 @@
  */
 import './loop-methods.js';
 import './types.js';
+import './native/reset-probe.js';
 
 export * from './dns.js';
 export * from './connect.js';
@@ -70,3 +71,15 @@ export { SslError, SslCertVerificationError, SslHandshakeTimeoutError } from './
 export { SSL_HANDSHAKE_TIMEOUT, SSL_SHUTDOWN_TIMEOUT, type SslContextOptions, type SslOption } from './tls/context.js';
 export { startTls, type StartTlsOptions } from './tls/start-tls.js';
 export { sendfile, SENDFILE_FALLBACK_READBUFFER_SIZE, type SendfileOptions, type SendfileSource } from './sendfile.js';
+export {
+  openConnection,
+  openUnixConnection,
+  startServer,
+  startUnixServer,
+  type OpenConnectionOptions,
+  type OpenUnixConnectionOptions,
+  type StartServerOptions,
+  type StartUnixServerOptions,
+  type StreamLimitOption,
+} from './streams.js';
+export { StreamReader, StreamWriter, StreamReaderProtocol, type ClientConnectedCallback } from '@aioloop/core';

@@ -55,7 +55,7 @@ installLoopMethods(
       host: string | readonly string[] | null | undefined,
       port: PortLike,
       options?: CreateServerOptions,
-    ): Task<Server<SockAddr>> {
+    ): Task<Server<SockAddr | string>> {
       return createServer(this, protocolFactory, host, port, options);
     },
     createUnixConnection<P extends AnyProtocolLike>(

@@ -476,10 +476,31 @@ function bindError(error: unknown, address: readonly unknown[] | string): Error 
 export function createServer(
   loop: EventLoop,
   protocolFactory: ProtocolFactory<AnyProtocolLike>,
+  host: null | undefined,
+  port: null | undefined,
+  options: CreateServerOptions & { sock: ServerSockLike },
+): Task<Server<SockAddr | string>>;
+export function createServer(
+  loop: EventLoop,
+  protocolFactory: ProtocolFactory<AnyProtocolLike>,
+  host: string | readonly string[] | null | undefined,
+  port: PortLike,
+  options?: CreateServerOptions & { sock?: null },
+): Task<Server<SockAddr>>;
+export function createServer(
+  loop: EventLoop,
+  protocolFactory: ProtocolFactory<AnyProtocolLike>,
+  host: string | readonly string[] | null | undefined,
+  port: PortLike,
+  options?: CreateServerOptions,
+): Task<Server<SockAddr | string>>;
+export function createServer(
+  loop: EventLoop,
+  protocolFactory: ProtocolFactory<AnyProtocolLike>,
   host: string | readonly string[] | null | undefined,
   port: PortLike,
   options: CreateServerOptions = {},
-): Task<Server<SockAddr>> {
+): Task<Server<SockAddr | string>> {
   const method = 'createServer';
   checkFactory(protocolFactory, method);
   const { backlog, tls } = checkServerOptions(options, method);

@@ -50,6 +50,13 @@ export function checkOptionKeys(options: object, method: string, accepted: reado
   }
 }
 
+/** An argument error of `inner()` (which the user did not call) as one of `outer()`. */
+export function renameCall(error: unknown, inner: string, outer: string): unknown {
+  if (!(error instanceof TypeError || error instanceof RangeError) || !error.message.startsWith(`${inner}(): `)) return error;
+  const Ctor = error instanceof TypeError ? TypeError : RangeError;
+  return new Ctor(`${outer}(): ${error.message.slice(inner.length + 4)}`);
+}
+
 /**
  * Throws unless `port` is what asyncio accepts for a port: an integer
  * 0-65535, a service name, or null/undefined (none).

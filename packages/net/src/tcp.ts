@@ -7,7 +7,7 @@ import { BufferedReadBinding, type AnyProtocolLike, type EventLoop, type Future,
 import { connectSocket, type ConnectSocketOptions } from './connect.js';
 import type { PortLike } from './dns.js';
 import { checkFactory, type ProtocolFactory } from './protocol-factory.js';
-import { checkOptionKeys, makeClientTransport } from './socket-transport.js';
+import { checkOptionKeys, makeClientTransport, renameCall } from './socket-transport.js';
 import { nodeSocketFor } from './native/handover.js';
 import { Socket } from './native/socket.js';
 import { clientTls, type ClientTlsOptions, type WithSsl, type WithoutSsl } from './tls/context.js';
@@ -17,13 +17,6 @@ import { makeTlsConnection } from './tls/connection.js';
 export interface CreateConnectionOptions extends Omit<ConnectSocketOptions, 'onread' | 'sock'>, ClientTlsOptions {
   /** An already-connected stream socket instead of host/port: a {@link Socket} (the transport owns it) or a `net.Socket`. */
   sock?: net.Socket | Socket | null;
-}
-
-/** An argument error of `inner()` (which the user did not call) as one of `outer()`. */
-function renameCall(error: unknown, inner: string, outer: string): unknown {
-  if (!(error instanceof TypeError || error instanceof RangeError) || !error.message.startsWith(`${inner}(): `)) return error;
-  const Ctor = error instanceof TypeError ? TypeError : RangeError;
-  return new Ctor(`${outer}(): ${error.message.slice(inner.length + 4)}`);
 }
 
 /**

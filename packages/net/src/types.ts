@@ -9,7 +9,7 @@ import type { ProtocolFactory } from './protocol-factory.js';
 import type { Future, ReadPipeTransport, WritePipeTransport } from '@aioloop/core';
 import type { AddrInfo, GetaddrinfoOptions } from './dns.js';
 import type { PipeLike } from './pipes.js';
-import type { CreateServerOptions, Server } from './server.js';
+import type { CreateServerOptions, Server, ServerSockLike } from './server.js';
 import type { SendfileFile } from './native/sock-methods.js';
 import type { FileLike, Socket, SocketAddress } from './native/socket.js';
 import type { DatagramProtocolLike } from '@aioloop/core';
@@ -24,6 +24,11 @@ import type { StartTlsOptions } from './tls/start-tls.js';
 import type { SendfileOptions, SendfileSource } from './sendfile.js';
 
 declare module '@aioloop/core' {
+  /** `getExtraInfo('socket')` of a datagram transport over native sockets is a {@link Socket}. */
+  interface TransportSocketTypes {
+    native: Socket;
+  }
+
   interface EventLoop {
     // Stream connections and servers: tcp.ts, unix.ts, server.ts, socket-transport.ts (connectAcceptedSocket).
     /**
@@ -49,13 +54,31 @@ declare module '@aioloop/core' {
       port: PortLike,
       options?: CreateConnectionOptions,
     ): Task<[StreamTransport | TlsTransport, P]>;
-    /** asyncio's `loop.create_server()`: binds every address of `host` (all interfaces for null/'') and resolves to the {@link Server}. */
+    /**
+     * asyncio's `loop.create_server()`: binds every address of `host` (all
+     * interfaces for null/'') and resolves to the {@link Server}, whose
+     * sockets' `getsockname()` is a `SockAddr`. With `sock` (host and port
+     * null), the server serves that socket, which may be a Unix one: its
+     * addresses are then `SockAddr | string`.
+     */
+    createServer(
+      protocolFactory: ProtocolFactory<AnyProtocolLike>,
+      host: null | undefined,
+      port: null | undefined,
+      options: CreateServerOptions & { sock: ServerSockLike },
+    ): Task<Server<SockAddr | string>>;
+    createServer(
+      protocolFactory: ProtocolFactory<AnyProtocolLike>,
+      host: string | readonly string[] | null | undefined,
+      port: PortLike,
+      options?: CreateServerOptions & { sock?: null },
+    ): Task<Server<SockAddr>>;
     createServer(
       protocolFactory: ProtocolFactory<AnyProtocolLike>,
       host: string | readonly string[] | null | undefined,
       port: PortLike,
       options?: CreateServerOptions,
-    ): Task<Server<SockAddr>>;
+    ): Task<Server<SockAddr | string>>;
     /** asyncio's `loop.create_unix_connection()`. */
     createUnixConnection<P extends AnyProtocolLike>(
       protocolFactory: ProtocolFactory<P>,

@@ -10,7 +10,7 @@ import { describeValue } from '@aioloop/core';
 import { awaitOrClose } from './await-or-close.js';
 import { AF_UNIX, pythonRepr } from './dns.js';
 import { checkFactory, type ProtocolFactory } from './protocol-factory.js';
-import { checkServerOptions, closeListener, listen, Server, startNewServer, type ServerSockLike } from './server.js';
+import { checkServerOptions, closeListener, listen, Server, startNewServer } from './server.js';
 import { checkConnectedSocket, checkOptionKeys, makeClientTransport } from './socket-transport.js';
 import { abstractListener, connectAbstract, listenOptionsFor, nodeSocketFor, useNativeAbstract } from './native/handover.js';
 import { Socket } from './native/socket.js';
@@ -19,8 +19,8 @@ import { makeTlsConnection } from './tls/connection.js';
 
 /** Options of {@link createUnixServer} (asyncio's `create_unix_server` keywords). */
 export interface CreateUnixServerOptions {
-  /** An existing Unix server socket instead of `path`: a bound AF_UNIX {@link Socket} (the server owns it), a listening net.Server, `{ fd }` or an fd. */
-  sock?: ServerSockLike | null;
+  /** An existing Unix server socket instead of `path`: a bound AF_UNIX {@link Socket} (the server owns it) or a listening Unix net.Server. */
+  sock?: Socket | net.Server | null;
   /** The listen() backlog (default 100). */
   backlog?: number;
   /** Serve TLS with this context (a `tls.SecureContext` or secure-context options with `cert` and `key`). */

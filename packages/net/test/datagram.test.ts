@@ -5,8 +5,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
@@ -19,7 +18,7 @@ import { _setUdpPath } from '../src/datagram/endpoint.js';
 import { reusePortSupported } from '../src/server.js';
 import { NativeDatagramTransport } from '../src/datagram/native-transport.js';
 import { _setDirectUdp, type DgramTransport } from '../src/datagram/dgram-transport.js';
-import { newLoop, onCleanup, waitFor } from './support.js';
+import { newLoop, onCleanup, tempDir, waitFor } from './support.js';
 
 import { describeDatagramConformance, type DatagramPairContext, type DatagramPairHandle } from '@aioloop/testing/conformance';
 
@@ -166,7 +165,7 @@ describe.each(PATHS.filter((p) => p.kind !== 'native' || NATIVE))('UDP over $nam
         expect(asked).toEqual([]);
         const [t2, p2] = await loop.createDatagramEndpoint(() => new Recorder(loop), { localAddr: ['localhost', 0], family: AF_INET });
         expect(asked).toEqual([['localhost', 0, 2]]);
-        expect((t2.getExtraInfo('sockname') as [string])[0]).toBe('127.0.0.1');
+        expect((t2.getExtraInfo('sockname') as [string, number])[0]).toBe('127.0.0.1');
         t1.close();
         t2.close();
         await wrapFuture(p1.lost, loop);
@@ -181,7 +180,7 @@ describe.each(PATHS.filter((p) => p.kind !== 'native' || NATIVE))('UDP over $nam
         const port = (server.getExtraInfo('sockname') as [string, number])[1];
         const [client, cp] = await loop.createDatagramEndpoint(() => new Recorder(loop), { remoteAddr: ['127.0.0.1', port] });
         expect(client.getExtraInfo('peername')).toEqual(['127.0.0.1', port]);
-        expect((client.getExtraInfo('sockname') as [string])[0]).toBe('127.0.0.1');
+        expect((client.getExtraInfo('sockname') as [string, number])[0]).toBe('127.0.0.1');
         client.sendto(Buffer.from('hello'));
         client.sendto(Buffer.from('again'), ['127.0.0.1', port]);
         expect(() => client.sendto(Buffer.from('x'), ['127.0.0.1', port + 1])).toThrow(/sendto\(\): invalid address.*remoteAddr \["127\.0\.0\.1", \d+\]/);
@@ -591,15 +590,9 @@ describe.each(PATHS.filter((p) => p.kind !== 'native' || NATIVE))('UDP over $nam
 });
 
 describe.runIf(NATIVE)('Unix datagram endpoints and native sockets', () => {
-  function tempDir(): string {
-    const dir = mkdtempSync(join(tmpdir(), 'aioloop-dgram-'));
-    onCleanup(() => rmSync(dir, { recursive: true, force: true }));
-    return dir;
-  }
-
   it('two AF_UNIX endpoints exchange datagrams; addresses are paths; a stale socket file is replaced', async () => {
     const loop = newLoop();
-    const dir = tempDir();
+    const dir = tempDir('aioloop-dgram-');
     const serverPath = join(dir, 'server.sock');
     const clientPath = join(dir, 'client.sock');
     // A stale socket file from an earlier run, as asyncio removes it.
@@ -634,7 +627,7 @@ describe.runIf(NATIVE)('Unix datagram endpoints and native sockets', () => {
 
   it('a connected AF_UNIX endpoint whose peer went away gets errorReceived(ECONNREFUSED)', async () => {
     const loop = newLoop();
-    const dir = tempDir();
+    const dir = tempDir('aioloop-dgram-');
     const serverPath = join(dir, 'gone.sock');
     await loop.runUntilComplete(async () => {
       const [server, sp] = await loop.createDatagramEndpoint(() => new Recorder(loop), { localAddr: serverPath, family: AF_UNIX });
@@ -652,7 +645,7 @@ describe.runIf(NATIVE)('Unix datagram endpoints and native sockets', () => {
 
   it('a remoteAddr path nobody listens on rejects the task and leaves no socket open', async () => {
     const loop = newLoop();
-    const dir = tempDir();
+    const dir = tempDir('aioloop-dgram-');
     const before = openFds();
     await loop.runUntilComplete(async () => {
       await expect(loop.createDatagramEndpoint(() => new Recorder(loop), { remoteAddr: join(dir, 'missing.sock'), family: AF_UNIX })).rejects.toMatchObject({ code: 'ENOENT' });
@@ -661,7 +654,7 @@ describe.runIf(NATIVE)('Unix datagram endpoints and native sockets', () => {
   });
 
   it('round trip with a Python asyncio AF_UNIX datagram endpoint', { timeout: 60_000 }, async () => {
-    const dir = tempDir();
+    const dir = tempDir('aioloop-dgram-');
     const pythonPath = join(dir, 'python.sock');
     const child = spawn(PYTHON, [UDP_PEER, 'unix-echo', pythonPath], { stdio: ['ignore', 'pipe', 'inherit'] });
     onCleanup(() => child.kill('SIGKILL'));

@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { sleep } from '@aioloop/core';
 import '../src/index.js';
 import { Collector, newLoop, pattern, waitFor } from './support.js';
 
@@ -59,11 +60,40 @@ describe('peer reset', () => {
       await loop.runUntilComplete(async () => {
         const [, p] = await loop.createConnection(() => new Collector(loop), '127.0.0.1', server.port);
         const exc = await p.lost;
-        // Known gap (RELIABILITY.md): the reset is sometimes reported as a clean
-        // connectionLost(null) where asyncio reports ConnectionResetError.
-        if (exc !== null) expect((exc as NodeJS.ErrnoException).code).toBe('ECONNRESET');
+        expect((exc as NodeJS.ErrnoException | null)?.code).toBe('ECONNRESET');
         const got = p.bytes();
         expect(got.equals(data.subarray(0, got.length))).toBe(true);
+        expect(p.lostCount).toBe(1);
+      });
+    } finally {
+      server.close();
+    }
+  });
+
+  it('behind unread bytes (reading paused): the bytes, then connectionLost(ECONNRESET), never eofReceived — as asyncio', async () => {
+    // Node reports this reset as a clean EOF; the transport reads the socket's
+    // pending error (SO_ERROR, through @aioloop/native-sockets) at that EOF.
+    const loop = newLoop();
+    const data = pattern(1000, 5);
+    let resetDone = false;
+    let peer: net.Socket | null = null;
+    const server = await rawServer((s) => (peer = s));
+    try {
+      await loop.runUntilComplete(async () => {
+        const [t, p] = await loop.createConnection(() => new Collector(loop), '127.0.0.1', server.port);
+        t.pauseReading();
+        await waitFor(loop, () => peer !== null);
+        peer!.write(data, () => {
+          peer!.once('close', () => (resetDone = true));
+          peer!.resetAndDestroy();
+        });
+        await waitFor(loop, () => resetDone);
+        await sleep(0.05); // the RST crosses loopback behind the bytes
+        t.resumeReading();
+        const exc = await p.lost;
+        expect(p.bytes().equals(data)).toBe(true);
+        expect(p.events).not.toContain('eof');
+        expect(exc).toMatchObject({ code: 'ECONNRESET', syscall: 'read' });
         expect(p.lostCount).toBe(1);
       });
     } finally {

@@ -5,8 +5,9 @@
  * a model of what asyncio promises: every byte written before close() arrives
  * once and in order (all of it unless the connection was aborted or reset),
  * connectionLost fires exactly once on each end and nothing after it, and
- * pauseWriting/resumeWriting alternate. Runs over TCP, a Unix socket and the
- * in-memory pair; other transports join with one more `kinds` row.
+ * pauseWriting/resumeWriting alternate. Runs over TCP, TLS, a Unix socket, the
+ * in-memory pair and sockets made by @aioloop/native-sockets; other
+ * transports join with one more `kinds` row.
  * Bounded in CI; AIOLOOP_PROPERTY_RUNS raises it, AIOLOOP_PROPERTY_SEED replays.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,7 +17,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EventLoop, Protocol, sleep, type Transport } from '@aioloop/core';
-import '../src/index.js';
+import { AF_INET, SOCK_STREAM, socket } from '../src/index.js';
+import { testPki } from './tls-support.js';
 
 interface ModelPair {
   client: Transport;
@@ -307,6 +309,47 @@ const kinds: [string, MakePair][] = [
         (f) => loop.createConnection(f, '127.0.0.1', port),
       );
       // A real RST: Node's resetAndDestroy() closes with SO_LINGER 0.
+      return { ...pair, reset: () => (pair.server.getExtraInfo('socket') as net.Socket).resetAndDestroy() };
+    },
+  ],
+  [
+    'TLS over 127.0.0.1 (writeEof refused, as asyncio refuses it for TLS)',
+    async (loop, client, server) => {
+      const pki = testPki();
+      let port = 0;
+      const pair = await serverPair(
+        loop,
+        client,
+        server,
+        async (f) => {
+          const srv = await loop.createServer(f, '127.0.0.1', 0, { ssl: { cert: pki.cert, key: pki.key } });
+          port = (srv.sockets[0]!.getsockname() as [string, number])[1];
+          return srv;
+        },
+        (f) => loop.createConnection(f, '127.0.0.1', port, { ssl: { ca: pki.ca }, serverHostname: 'localhost' }),
+      );
+      // 'socket' is the TCP socket under the TLS layer: a real RST on it.
+      return { ...pair, reset: () => (pair.server.getExtraInfo('socket') as net.Socket).resetAndDestroy() };
+    },
+  ],
+  [
+    'TCP over native sockets (sock= handover of @aioloop/native-sockets Sockets)',
+    async (loop, client, server) => {
+      const listening = socket(AF_INET, SOCK_STREAM);
+      listening.bind(['127.0.0.1', 0]);
+      const address = listening.getsockname() as [string, number];
+      const pair = await serverPair(
+        loop,
+        client,
+        server,
+        (f) => loop.createServer(f, null, null, { sock: listening }),
+        async (f) => {
+          const sock = socket(AF_INET, SOCK_STREAM);
+          sock.setblocking(false);
+          await loop.sockConnect(sock, address);
+          return loop.createConnection(f, null, null, { sock });
+        },
+      );
       return { ...pair, reset: () => (pair.server.getExtraInfo('socket') as net.Socket).resetAndDestroy() };
     },
   ],

@@ -1,6 +1,8 @@
 /** Shared helpers for @aioloop/net's stream tests (not a test file itself). */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach } from 'vitest';
 import { EventLoop, Protocol, type Future, type Transport } from '@aioloop/core';
 import '../src/index.js';
@@ -18,6 +20,13 @@ export function newLoop(): EventLoop {
 /** Runs `fn` after the current test. */
 export function onCleanup(fn: () => void): void {
   cleanups.push(fn);
+}
+
+/** A new temporary directory, removed after the current test. */
+export function tempDir(prefix = 'aioloop-net-'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  onCleanup(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 let fdBaseline: number | null = null;

@@ -1,18 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Protocol } from '@aioloop/core';
 import { AF_UNIX } from '../src/index.js';
-import { Collector, Echo, collecting, delay, newLoop, onCleanup, waitFor } from './support.js';
-
-function tempDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aioloop-net-'));
-  onCleanup(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { Collector, Echo, collecting, delay, newLoop, tempDir, waitFor } from './support.js';
 
 describe('Unix stream sockets', () => {
   it('echoes between createUnixConnection and createUnixServer with Python-style names', async () => {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CancelledError, IncompleteReadError, LimitOverrunError, RuntimeError, sleep, type EventLoop, type ReadTransport } from '@aioloop/core';
-import { ProcessLookupError, StreamReader, createSubprocessExec, createSubprocessShell } from '../src/index.js';
+import * as core from '@aioloop/core';
+import { FlowControl, ProcessLookupError, StreamReader, StreamWriter, createSubprocessExec, createSubprocessShell } from '../src/index.js';
 import { childPids, closeLoops, newLoop } from './helpers.js';
 
 afterEach(closeLoops);
@@ -277,6 +278,18 @@ describe('Process stdin, drain and communicate', () => {
 });
 
 describe('StreamReader fed directly', () => {
+  it("is core's class (one identity for sockets and child processes), and so are StreamWriter and FlowControl", async () => {
+    expect(StreamReader).toBe(core.StreamReader);
+    expect(StreamWriter).toBe(core.StreamWriter);
+    expect(FlowControl).toBe(core.FlowControl);
+    const loop = newLoop();
+    await run(loop, async () => {
+      const proc = await createSubprocessExec(PY, ['-c', 'print("x")'], { stdout: 'pipe' });
+      expect(proc.stdout).toBeInstanceOf(core.StreamReader);
+      await proc.communicate();
+    });
+  });
+
   it('wakes a waiting reader on feedData and on setException', async () => {
     const loop = newLoop();
     await run(loop, async () => {

@@ -15,11 +15,13 @@ export function addressKey(addr: DatagramAddress): string {
 /** Carries datagrams between in-memory datagram endpoints. */
 export interface DatagramFabric {
   /**
-   * Sends `data` from `from` (at its local address) to `to`. Returns false when
-   * the fabric knows right away that nobody listens there (a connected endpoint
-   * then gets `errorReceived(ECONNREFUSED)`, as an ICMP error would give).
+   * Sends `data` from `from` (at its local address) to `to`. Returns `true`
+   * when it was sent (even if lost on the way), or the errno code of the ICMP
+   * error that comes back at once: `'ECONNREFUSED'` when nobody listens there,
+   * `'EHOSTUNREACH'` when the host is down. A connected endpoint then gets
+   * `errorReceived()` with that error, as a connected UDP socket does.
    */
-  route(from: MemoryDatagramTransport, to: DatagramAddress, data: Buffer): boolean;
+  route(from: MemoryDatagramTransport, to: DatagramAddress, data: Buffer): true | 'ECONNREFUSED' | 'EHOSTUNREACH';
   /** The endpoint closed: forget its address. */
   unbind(endpoint: MemoryDatagramTransport): void;
 }
@@ -157,9 +159,10 @@ export class MemoryDatagramTransport extends FlowControlTransport<DatagramProtoc
     this.queue = [];
     this.queued = 0;
     for (const { data, addr } of queue) {
-      const reachable = this.fabric.route(this, addr, data);
-      if (!reachable && this.remoteAddr !== undefined) {
-        callSoonUnchecked(this.eventLoop, () => this._error(systemError('ECONNREFUSED', 'connection refused', 'recvfrom')));
+      const routed = this.fabric.route(this, addr, data);
+      if (routed !== true && this.remoteAddr !== undefined) {
+        const message = routed === 'ECONNREFUSED' ? 'connection refused' : 'no route to host';
+        callSoonUnchecked(this.eventLoop, () => this._error(systemError(routed, message, 'recvfrom')));
       }
     }
     this.maybeResumeProtocol();
@@ -224,7 +227,7 @@ export function createDatagramPair<A extends DatagramProtocolLike, B extends Dat
   const fabric: DatagramFabric = {
     route(from, to, data) {
       const target = bound.get(addressKey(to));
-      if (target === undefined) return false;
+      if (target === undefined) return 'ECONNREFUSED';
       callSoonUnchecked(loop, () => target._deliver(data, from.localAddr));
       return true;
     },

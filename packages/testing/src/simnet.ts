@@ -42,6 +42,11 @@ export interface SimulatedNetworkOptions extends LinkConditions {
   synAttempts?: number;
   /** Receive-buffer bytes of every stream (default 65536). */
   streamBufferSize?: number;
+  /**
+   * Seconds a connect to a host that is down waits before EHOSTUNREACH
+   * (default 3: Linux's neighbour discovery gives up after 3 unanswered probes a second).
+   */
+  hostUnreachableAfter?: number;
 }
 
 /** Options of the simulated `createConnection`. */
@@ -244,7 +249,8 @@ export class SimHost {
    * Opens a stream connection to `host:port` (asyncio create_connection).
    * Resolves with `[transport, protocol]` after the handshake and
    * `connectionMade`; rejects with ECONNREFUSED if nothing listens there,
-   * ETIMEDOUT if the SYN never gets through (partition, loss), ENOTFOUND for
+   * ETIMEDOUT if the SYN never gets through (partition, loss), EHOSTUNREACH
+   * if the host is down ({@link SimulatedNetwork.hostDown}), ENOTFOUND for
    * an unknown host.
    */
   createConnection<P extends StreamProtocol>(
@@ -395,7 +401,8 @@ function normalizeConditions(conditions: LinkConditions, where: string): Require
  * Streams behave like TCP: ordered and reliable, a lost segment is
  * retransmitted after a timeout that doubles (so loss shows as delay), a
  * partition stalls the stream until `heal()` (or ETIMEDOUT after
- * `maxRetransmits`), `reset()` kills a connection with ECONNRESET.
+ * `maxRetransmits`), `reset()` kills a connection with ECONNRESET, and
+ * `hostDown()` makes a host unreachable (EHOSTUNREACH) until `hostUp()`.
  * Datagrams behave like UDP: lost, delayed, reordered, dropped in partitions.
  */
 export class SimulatedNetwork {
@@ -409,6 +416,8 @@ export class SimulatedNetwork {
   private readonly defaults: Required<LinkConditions>;
   private readonly links = new Map<string, Required<LinkConditions>>();
   private readonly partitions = new Set<string>();
+  private readonly downHosts = new Set<string>();
+  private readonly hostUnreachableAfter: number;
   private readonly rto: number;
   private readonly maxRto: number;
   private readonly maxRetransmits: number;
@@ -438,6 +447,7 @@ export class SimulatedNetwork {
     this.maxRto = checkNonNegative(options.maxRto ?? 10, 'maxRto');
     this.maxRetransmits = checkPositiveInt(options.maxRetransmits ?? 12, 'maxRetransmits');
     this.synAttempts = checkPositiveInt(options.synAttempts ?? 5, 'synAttempts');
+    this.hostUnreachableAfter = checkNonNegative(options.hostUnreachableAfter ?? 3, 'hostUnreachableAfter');
     this.streamOptions = { bufferSize: options.streamBufferSize ?? 65536 };
     this._fabric = this.makeFabric();
     this.streamLink = this.makeStreamLink();
@@ -478,9 +488,29 @@ export class SimulatedNetwork {
     this.partitions.clear();
   }
 
-  /** Whether `a` and `b` can reach each other now. */
+  /**
+   * Takes `host` off the network, as a powered-off machine or a pulled cable:
+   * nothing reaches it or leaves it, and the sender's side hears "no route to
+   * host" as from a router or failed neighbour discovery. A connect to it
+   * rejects with EHOSTUNREACH after `hostUnreachableAfter` seconds; an open
+   * connection to it stalls and, when its retransmissions run out, ends with
+   * EHOSTUNREACH (not ETIMEDOUT: Linux reports the ICMP error it kept); a
+   * connected datagram endpoint sending to it gets `errorReceived(EHOSTUNREACH)`.
+   * Its own sockets keep their state, so `hostUp()` lets open connections go on.
+   */
+  hostDown(host: string | SimHost): void {
+    this.downHosts.add(nameOf(host));
+  }
+
+  /** Puts a host taken down with {@link hostDown} back on the network. */
+  hostUp(host: string | SimHost): void {
+    this.downHosts.delete(nameOf(host));
+  }
+
+  /** Whether `a` and `b` can reach each other now (no partition between them, neither down). */
   reachable(a: string | SimHost, b: string | SimHost): boolean {
-    return !this.partitions.has(`${nameOf(a)}\u0000${nameOf(b)}`);
+    const [ka, kb] = [nameOf(a), nameOf(b)];
+    return !this.downHosts.has(ka) && !this.downHosts.has(kb) && !this.partitions.has(`${ka}\u0000${kb}`);
   }
 
   /** Resets the connection `transport` belongs to: both ends get connectionLost(ECONNRESET). */
@@ -540,6 +570,13 @@ export class SimulatedNetwork {
     const target = this.hosts.get(hostName);
     if (target === undefined) {
       callSoonUnchecked(loop, () => result.setException(systemError('ENOTFOUND', `${hostName} is not a host of the simulated network (${this.describe()})`, 'getaddrinfo')));
+      return result;
+    }
+    if (this.downHosts.has(hostName) && !this.downHosts.has(client.name)) {
+      this.dropped++;
+      this.at(loop.time() + this.hostUnreachableAfter, () => {
+        if (!result.done()) result.setException(systemError('EHOSTUNREACH', `connect EHOSTUNREACH ${hostName}:${port}`, 'connect'));
+      });
       return result;
     }
     const attempt = (n: number): void => {
@@ -650,7 +687,11 @@ export class SimulatedNetwork {
             if (tries >= this.maxRetransmits) {
               // The sender gives up; the receiver is not told (a half-open connection, as in TCP).
               connection.dead = true;
-              from._reset(systemError('ETIMEDOUT', `connection to ${dst} timed out after ${tries} retransmissions`, 'write'));
+              from._reset(
+                this.downHosts.has(dst)
+                  ? systemError('EHOSTUNREACH', `no route to host ${dst} after ${tries} retransmissions`, 'write')
+                  : systemError('ETIMEDOUT', `connection to ${dst} timed out after ${tries} retransmissions`, 'write'),
+              );
               return;
             }
             const backoff = Math.min(this.maxRto, this.rto * 2 ** tries);
@@ -702,12 +743,20 @@ export class SimulatedNetwork {
     return {
       route: (from, to, data) => {
         const [srcName] = from.localAddr as readonly [string, number];
-        if (typeof to === 'string') return false;
+        if (typeof to === 'string') return 'ECONNREFUSED';
         const [dstName, dstPort] = to;
         const target = this.hosts.get(dstName);
         if (target === undefined) {
           this.dropped++;
           return true; // routed into the void: no answer, as on a real network
+        }
+        if (this.downHosts.has(srcName)) {
+          this.dropped++;
+          return true; // a host that is down sends nothing, and hears nothing back
+        }
+        if (this.downHosts.has(dstName)) {
+          this.dropped++;
+          return 'EHOSTUNREACH';
         }
         const conditions = this.conditions(srcName, dstName);
         const leave = this.departure(srcName, dstName, data.byteLength + 28, conditions.bandwidth);
@@ -721,7 +770,7 @@ export class SimulatedNetwork {
         if (target._datagramEndpoint(dstPort) === undefined) {
           // Nobody listens: the datagram is dropped there (a connected sender gets ECONNREFUSED).
           this.dropped++;
-          return false;
+          return 'ECONNREFUSED';
         }
         this.at(leave + delay, () => {
           const endpoint = target._datagramEndpoint(dstPort);

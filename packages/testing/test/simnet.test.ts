@@ -90,6 +90,52 @@ describe('SimulatedNetwork streams', () => {
     });
   });
 
+  it('a host that is down: connect rejects with EHOSTUNREACH after 3 s, and connects again once it is up', async () => {
+    const loop = newLoop();
+    const network = new SimulatedNetwork(loop, { seed: 31 });
+    const a = network.host('host-a');
+    const b = network.host('host-b');
+    await loop.runUntilComplete(async () => {
+      const server = await b.createServer(() => new Echo(), 'host-b', 80);
+      network.hostDown(b);
+      expect(network.reachable(a, b)).toBe(false);
+      const started = loop.time();
+      const refused = await a.createConnection(() => new RecordingProtocol(), 'host-b', 80).catch((e: unknown) => e);
+      expect(refused).toMatchObject({ code: 'EHOSTUNREACH', syscall: 'connect' });
+      expect(String((refused as Error).message)).toContain('host-b:80');
+      expect(loop.time() - started).toBe(3);
+      network.hostUp('host-b');
+      const [transport, client] = await a.createConnection(() => new RecordingProtocol(), 'host-b', 80);
+      transport.write(Buffer.from('back'));
+      await client.waitFor((p) => p.receivedBytes >= 4, 5);
+      transport.close();
+      server.close();
+      await server.waitClosed();
+    });
+  });
+
+  it('an open connection to a host that goes down stalls, then ends with EHOSTUNREACH when retransmissions run out', async () => {
+    const loop = newLoop();
+    const network = new SimulatedNetwork(loop, { seed: 32, maxRetransmits: 4 });
+    const a = network.host('host-a');
+    const b = network.host('host-b');
+    await loop.runUntilComplete(async () => {
+      let serverSide!: RecordingProtocol;
+      await b.createServer(() => (serverSide = new RecordingProtocol()), null, 80);
+      const [transport, clientSide] = await a.createConnection(() => new RecordingProtocol(), 'host-b', 80);
+      await serverSide.waitFor('connectionMade', 1);
+      network.hostDown('host-b');
+      transport.write(Buffer.from('into the void'));
+      await clientSide.waitFor('connectionLost', 60);
+      expect(clientSide.lostError).toMatchObject({ code: 'EHOSTUNREACH' });
+      expect(serverSide.receivedBytes).toBe(0);
+      // The receiver is not told (half-open), as in TCP: its end stays open until closed.
+      expect(serverSide.lost).toBe(false);
+      network.hostUp('host-b');
+      serverSide.transport?.abort();
+    });
+  });
+
   it('stalls a stream during a partition and delivers everything in order after heal()', async () => {
     const loop = newLoop();
     const network = new SimulatedNetwork(loop, { seed: 4, latency: 0.01 });
@@ -269,6 +315,27 @@ describe('SimulatedNetwork datagrams', () => {
       await receiver.waitFor('datagramReceived', 1);
       expect(receiver.datagrams.map((d) => d.data.toString())).toEqual(['found']);
       expect(receiver.datagrams[0]?.addr).toEqual(['192.0.2.10', 1000]);
+    });
+  });
+
+  it('a connected endpoint sending to a host that is down gets errorReceived(EHOSTUNREACH); the datagram is dropped', async () => {
+    const loop = newLoop();
+    const network = new SimulatedNetwork(loop, { seed: 33 });
+    const a = network.host('192.0.2.10');
+    const b = network.host('192.0.2.20');
+    await loop.runUntilComplete(async () => {
+      const [rx, receiver] = await b.createDatagramEndpoint(() => new RecordingDatagramProtocol(), { localAddr: ['192.0.2.20', 53] });
+      const [tx, sender] = await a.createDatagramEndpoint(() => new RecordingDatagramProtocol(), { remoteAddr: ['192.0.2.20', 53] });
+      network.hostDown(b);
+      tx.sendto(Buffer.from('lost'));
+      await sender.waitFor('errorReceived', 1);
+      expect(sender.first('errorReceived')?.exc).toMatchObject({ code: 'EHOSTUNREACH' });
+      network.hostUp(b);
+      tx.sendto(Buffer.from('found'));
+      await receiver.waitFor('datagramReceived', 1);
+      expect(receiver.datagrams.map((d) => d.data.toString())).toEqual(['found']);
+      tx.close();
+      rx.close();
     });
   });
 

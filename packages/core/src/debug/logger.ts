@@ -5,8 +5,10 @@ export interface Logger {
   error(message: string): void;
 }
 
+// Every level goes to stderr, as Python's logging does: console.debug() would
+// write to stdout, mixing diagnostics into a program's output.
 const consoleLogger: Logger = {
-  debug: (message) => console.debug(message),
+  debug: (message) => console.error(message),
   warn: (message) => console.warn(message),
   error: (message) => console.error(message),
 };

@@ -202,7 +202,7 @@ export class Future<T> implements PromiseLike<T> {
   result(this: object): T;
   result(): T {
     if (this._state === CANCELLED) throw this._makeCancelledError();
-    if (this._state === PENDING) throw new InvalidStateError('Result is not ready.');
+    if (this._state === PENDING) throw new InvalidStateError('Result is not set.');
     this._untrack();
     if (this._hasException) throw this._exception;
     return this._result as T;

@@ -1,5 +1,5 @@
 import { checkProtocol, type AnyProtocolLike } from './protocols.js';
-import type { BaseTransport } from './transports.js';
+import type { BaseTransport, TransportExtraInfo } from './transports.js';
 
 /**
  * @internal Bit 0 of every transport's state integer: close()/abort() or a
@@ -48,8 +48,11 @@ export abstract class AbstractTransport<P extends AnyProtocolLike = AnyProtocolL
   /**
    * Extra info by asyncio's key names (`'peername'`, `'sockname'`, `'socket'`,
    * `'pipe'`, `'subprocess'`, ...): an entry given at construction, else what
-   * the transport itself knows, else `defaultValue`.
+   * the transport itself knows, else `defaultValue`. Typed per key by
+   * {@link TransportExtraInfo}.
    */
+  getExtraInfo<K extends keyof TransportExtraInfo>(name: K): TransportExtraInfo[K] | undefined;
+  getExtraInfo<K extends keyof TransportExtraInfo, D>(name: K, defaultValue: D): TransportExtraInfo[K] | D;
   getExtraInfo<V = unknown>(name: string, defaultValue?: V): V | undefined;
   getExtraInfo(name: string, defaultValue?: unknown): unknown {
     const extra = this._extra;

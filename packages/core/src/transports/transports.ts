@@ -1,4 +1,68 @@
+import type { ChildProcess } from 'node:child_process';
+import type dgram from 'node:dgram';
+import type net from 'node:net';
+import type { Readable, Writable } from 'node:stream';
+import type tls from 'node:tls';
 import type { AnyProtocolLike, DatagramAddress } from './protocols.js';
+
+/**
+ * A socket address as transports report it (`'peername'`, `'sockname'`):
+ * `[host, port]` for IPv4, `[host, port, flowinfo, scopeid]` for IPv6, or the
+ * path for a Unix socket (`''` for an unnamed one, `'\0name'` for an abstract
+ * name), as Python's socket module gives them.
+ */
+export type TransportAddress =
+  | [host: string, port: number]
+  | [host: string, port: number, flowinfo: number, scopeid: number]
+  | string;
+
+/**
+ * The socket objects a transport may report as `'socket'`, by kind. Packages
+ * that add transports add their socket type here by declaration merging
+ * (`@aioloop/net` adds its native `Socket`):
+ * ```ts
+ * declare module '@aioloop/core' {
+ *   interface TransportSocketTypes { mine: MySocket }
+ * }
+ * ```
+ */
+export interface TransportSocketTypes {
+  /** Stream transports over TCP and Unix sockets, and the socket under TLS. */
+  stream: net.Socket;
+  /** Datagram transports over Node's `dgram`. */
+  datagram: dgram.Socket;
+}
+
+/** What `getExtraInfo('socket')` may return: any of {@link TransportSocketTypes}. */
+export type TransportSocket = TransportSocketTypes[keyof TransportSocketTypes];
+
+/**
+ * The type of each extra-info key of asyncio, so that
+ * `transport.getExtraInfo('peername')` is typed without a cast. A key a
+ * transport does not have gives `undefined` (or the default passed).
+ */
+export interface TransportExtraInfo {
+  /** The remote address; null for a datagram endpoint that is not connected. */
+  peername: TransportAddress | null;
+  /** The local address. */
+  sockname: TransportAddress;
+  /** The socket under the transport (under TLS: the TCP or Unix socket). */
+  socket: TransportSocket;
+  /** TLS: the secure context. */
+  sslcontext: tls.SecureContext;
+  /** TLS: the peer's certificate (Node's `getPeerCertificate()`), null if it sent none. */
+  peercert: tls.PeerCertificate | null;
+  /** TLS: `[name, protocol version, secret bits]`; bits are null when the suite name does not tell them. */
+  cipher: [name: string, version: string, bits: number | null];
+  /** TLS: the compression in use; always null (TLS compression is off in OpenSSL builds Node ships). */
+  compression: null;
+  /** TLS: the `tls.TLSSocket` (asyncio's `ssl.SSLObject`). */
+  ssl_object: tls.TLSSocket;
+  /** Pipe transports: the Node stream of the pipe. */
+  pipe: Readable | Writable;
+  /** Subprocess transports: Node's `ChildProcess`. */
+  subprocess: ChildProcess;
+}
 
 /** Bytes a transport accepts: a Buffer or any Uint8Array, DataView or ArrayBuffer. Strings are rejected. */
 export type BytesLike = Uint8Array | DataView | ArrayBuffer;
@@ -12,8 +76,12 @@ export interface BaseTransport {
   /**
    * Transport details by asyncio's key names: `'peername'`, `'sockname'`,
    * `'socket'`, `'sslcontext'`, `'peercert'`, `'cipher'`, `'compression'`,
-   * `'ssl_object'`, `'pipe'`, `'subprocess'`. Returns `defaultValue` if unknown.
+   * `'ssl_object'`, `'pipe'`, `'subprocess'`, typed by
+   * {@link TransportExtraInfo}. Returns `defaultValue` (or undefined) if the
+   * transport has no such key. Other keys: `getExtraInfo<V>(name)` states the type.
    */
+  getExtraInfo<K extends keyof TransportExtraInfo>(name: K): TransportExtraInfo[K] | undefined;
+  getExtraInfo<K extends keyof TransportExtraInfo, D>(name: K, defaultValue: D): TransportExtraInfo[K] | D;
   getExtraInfo<V = unknown>(name: string, defaultValue?: V): V | undefined;
   /** Switches the protocol: data arriving later goes to the new one. */
   setProtocol(protocol: AnyProtocolLike): void;

@@ -305,7 +305,8 @@ export function sockSendfile(
   return result;
 }
 
-function sendfileNative(loop: EventLoop, sock: Socket, fd: number, offset: number, count: number | null): Future<number> {
+/** @internal sendfile(2) of `count` bytes (null: to the end) from `offset` over `sock` (non-blocking): the byte count; the file position ends at `offset + sent`. */
+export function sendfileNative(loop: EventLoop, sock: Socket, fd: number, offset: number, count: number | null): Future<number> {
   const future = loop.createFuture<number>();
   let size: number;
   try {

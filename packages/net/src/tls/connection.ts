@@ -5,7 +5,7 @@
  */
 import type net from 'node:net';
 import type tls from 'node:tls';
-import { TRANSPORT_ATTACHED, TRANSPORT_DETACHED, type AnyProtocolLike, type BaseTransport, type EventLoop, type Future, type TransportServer } from '@aioloop/core';
+import { TRANSPORT_ATTACHED, TRANSPORT_DETACHED, type AnyProtocolLike, type BaseTransport, type EventLoop, type Future, type TransportExtraInfo, type TransportServer } from '@aioloop/core';
 import type { ProtocolFactory } from '../protocol-factory.js';
 import { awaitOrClose } from '../await-or-close.js';
 import type { SslConfig } from './context.js';
@@ -71,8 +71,11 @@ class HandshakingConnection implements BaseTransport {
     return this.handshake.done();
   }
 
-  getExtraInfo<V = unknown>(name: string, defaultValue?: V): V | undefined {
-    if (name === 'socket') return this.raw as V;
+  getExtraInfo<K extends keyof TransportExtraInfo>(name: K): TransportExtraInfo[K] | undefined;
+  getExtraInfo<K extends keyof TransportExtraInfo, D>(name: K, defaultValue: D): TransportExtraInfo[K] | D;
+  getExtraInfo<V = unknown>(name: string, defaultValue?: V): V | undefined;
+  getExtraInfo(name: string, defaultValue?: unknown): unknown {
+    if (name === 'socket') return this.raw;
     return defaultValue;
   }
 

@@ -174,6 +174,12 @@ export abstract class StreamTransportBase extends FlowControlTransport<ReadingPr
   readonly _stream: Readable | Writable;
   /** @internal Node's per-write completion callback (bound to this transport), created on the first write. */
   _afterWriteCb: ((err?: Error | null) => void) | null = null;
+  /**
+   * @internal asyncio's `_empty_waiter`: set while a zero-copy sendfile owns
+   * the socket; resolved once Node's write buffer is empty, rejected if the
+   * connection is lost first. Writes are refused while it is set.
+   */
+  _emptyWaiter: Future<void> | null = null;
 
   /** @internal */
   constructor(loop: EventLoop, protocol: AnyProtocolLike, options: StreamTransportOptions | undefined, stream: Readable | Writable, reads: boolean, writes: boolean) {
@@ -290,6 +296,8 @@ export abstract class StreamTransportBase extends FlowControlTransport<ReadingPr
   /** @internal Runs as a loop callback: connectionLost once, then the stream is closed and the server told. */
   _callConnectionLost(exc: Error | null): void {
     const protocol = this._protocol;
+    const empty = this._emptyWaiter;
+    if (empty !== null && !empty.done()) empty.setException(connectionClosedError());
     try {
       protocol.connectionLost(exc);
     } catch (error) {
@@ -561,6 +569,8 @@ export abstract class StreamTransportBase extends FlowControlTransport<ReadingPr
       else this._loop._callSoon(callMaybeResume as (...args: unknown[]) => void, [this]);
     }
     if ((this._state & CLOSING) !== 0 && this._bufferSize() === 0) this._scheduleLost(null);
+    const empty = this._emptyWaiter;
+    if (empty !== null && !empty.done() && this._bufferSize() === 0) empty.setResult(undefined);
   }
 
   /** @internal Runs as a loop callback: a write completed outside the loop. */
@@ -587,6 +597,13 @@ export abstract class StreamTransportBase extends FlowControlTransport<ReadingPr
     const state = (this._state & LOST) !== 0 ? 'closed' : (this._state & CLOSING) !== 0 ? 'closing' : 'open';
     return `<${this.constructor.name} ${state}>`;
   }
+}
+
+/** asyncio's `ConnectionError('Connection is closed by peer')` (Node's ECONNRESET code). */
+export function connectionClosedError(cause?: Error | null): Error {
+  const error = new Error('Connection is closed by peer', cause === undefined || cause === null ? undefined : { cause }) as NodeJS.ErrnoException;
+  error.code = 'ECONNRESET';
+  return error;
 }
 
 /** @internal A stream transport that writes: its own rule for which writes are sent, dropped or refused. */

@@ -6,7 +6,31 @@ import type { AnyProtocolLike, BufferedProtocolLike } from '../protocols.js';
 import type { Transport } from '../transports.js';
 import { EOF_KEPT_OPEN, EOF_SENT, _hostedTransport, type StreamTransportOptions } from './base.js';
 import { DuplexStreamTransport } from './duplex-transport.js';
-import { handleAddress, readIntoBuffers, type RawAddress } from './node-private.js';
+import { fileno, handleAddress, readIntoBuffers, type RawAddress } from './node-private.js';
+
+/**
+ * Reads a socket's pending error (SO_ERROR) by fd, or null if there is none.
+ * Node cannot: @aioloop/net installs one when @aioloop/native-sockets loads.
+ */
+export type SocketErrorProbe = (fd: number) => NodeJS.ErrnoException | null;
+let socketErrorProbe: SocketErrorProbe | null = null;
+
+/** (core/internal) Installs the probe that tells a peer's reset from its EOF. */
+export function setSocketErrorProbe(probe: SocketErrorProbe | null): void {
+  socketErrorProbe = probe;
+}
+
+/**
+ * A reset (RST) that arrives behind bytes not read yet reaches Node as a clean
+ * end of stream: libuv takes the hang-up after a short read for EOF. asyncio's
+ * recv() reads those bytes, then raises ConnectionResetError. The reset is
+ * still pending on the socket (SO_ERROR), so where a probe can read it, it wins.
+ */
+function pendingReset(stream: Duplex): NodeJS.ErrnoException | null {
+  if (socketErrorProbe === null || !(stream instanceof Socket)) return null;
+  const fd = fileno(stream);
+  return fd >= 0 ? socketErrorProbe(fd) : null;
+}
 
 /** Options of {@link StreamTransport}. */
 export interface StreamTransportConstructorOptions extends StreamTransportOptions {
@@ -330,6 +354,11 @@ export class StreamTransport extends DuplexStreamTransport implements Transport 
   /** @internal The peer's EOF: `eofReceived()` returning true keeps the transport open for writing; anything else closes it. */
   _deliverEof(): void {
     if (this._closing) return;
+    const reset = pendingReset(this._stream as Duplex);
+    if (reset !== null) {
+      this._fatalError(reset, 'Fatal read error on socket transport');
+      return;
+    }
     let keepOpen: unknown;
     try {
       keepOpen = this._protocol.eofReceived?.();
@@ -344,6 +373,7 @@ export class StreamTransport extends DuplexStreamTransport implements Transport 
   /** @internal */
   override _checkWritable(method: string): void {
     if ((this._state & EOF_SENT) !== 0) throw new RuntimeError(`Cannot call ${method}() after writeEof()`);
+    if (this._emptyWaiter !== null) throw new RuntimeError(`unable to ${method}; sendfile is in progress`);
   }
 
   /** Half-closes: sends EOF (shutdown) after the buffered data. */
