@@ -7,7 +7,8 @@
  * with the aioloop packages that call them (they are released in lockstep).
  * Applications and third-party packages use `@aioloop/core` instead.
  */
-import type { EventLoop, LoopResource } from './loop/event-loop.js';
+import type { EventLoop } from './loop/event-loop.js';
+import type { LoopResource } from './loop/resources.js';
 import type { Handle, LoopCallback } from './loop/handles.js';
 import type { Future } from './futures/future.js';
 import type { Task } from './futures/task.js';
@@ -51,7 +52,7 @@ export function nextTimerDeadline(loop: EventLoop): number {
   return loop._nextTimerDeadline();
 }
 
-export type { LoopResource };
+export { RELEASE_ON_LOOP_CLOSE, RESOURCE_KIND, type LoopResource } from './loop/resources.js';
 
 /** `future.setException(exception)` for any value a task or callback may throw (the public call requires an object). */
 export function setExceptionUnchecked(future: Future<unknown>, exception: unknown): void {

@@ -453,40 +453,38 @@ describe('idle and liveness', () => {
     expect(woke).toBe(true);
   });
 
-  it('keeps the Node process alive while runForever() is pending with nothing scheduled', async () => {
+  // Each script runs in a child Node process, whose output says whether it exited on its own.
+  it.each([
+    [
+      'keeps the Node process alive while runForever() is pending with nothing scheduled',
+      `
+        // Nothing else keeps the process alive: this timer is unref'ed.
+        setTimeout(() => { console.log('still alive'); process.exit(0); }, 300).unref();
+        await loop.runForever();
+        console.log('runForever returned early');`,
+      'still alive',
+    ],
+    [
+      'releases every ref-ed Node handle after stop so the process can exit',
+      `
+        loop.callLater(3600, () => {});
+        loop.callLater(0.01, () => loop.stop());
+        await loop.runForever();
+        console.log('stopped');`,
+      'stopped',
+    ],
+  ])('%s', async (_name, body, expected) => {
     const { execFileSync } = await import('node:child_process');
     const script = `
       import { EventLoop } from ${JSON.stringify(new URL('../src/index.ts', import.meta.url).pathname)};
-      const loop = new EventLoop();
-      // Nothing else keeps the process alive: this timer is unref'ed.
-      setTimeout(() => { console.log('still alive'); process.exit(0); }, 300).unref();
-      await loop.runForever();
-      console.log('runForever returned early');
+      const loop = new EventLoop();${body}
     `;
     const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
       timeout: 15_000,
       encoding: 'utf8',
       cwd: new URL('..', import.meta.url).pathname,
     });
-    expect(out.trim()).toBe('still alive');
-  });
-
-  it('releases every ref-ed Node handle after stop so the process can exit', async () => {
-    const { execFileSync } = await import('node:child_process');
-    const script = `
-      import { EventLoop } from ${JSON.stringify(new URL('../src/index.ts', import.meta.url).pathname)};
-      const loop = new EventLoop();
-      loop.callLater(3600, () => {});
-      loop.callLater(0.01, () => loop.stop());
-      await loop.runForever();
-      console.log('stopped');
-    `;
-    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      timeout: 15_000,
-      encoding: 'utf8',
-      cwd: new URL('..', import.meta.url).pathname,
-    });
-    expect(out.trim()).toBe('stopped');
+    expect(out.trim()).toBe(expected);
   });
 });
 
@@ -596,7 +594,7 @@ describe('debug mode', () => {
     const toStdout = [vi.spyOn(console, 'debug'), vi.spyOn(console, 'log'), vi.spyOn(console, 'info')];
     try {
       new EventLoop({ debug: true }).close();
-      expect(toStderr.mock.calls).toEqual([[expect.stringMatching(/^Close <\w*(EventLoop|TestLoop) running=false closed=false debug=true>$/)]]);
+      expect(toStderr.mock.calls).toEqual([[expect.stringMatching(/^Close <\w*Loop running=false closed=false debug=true>$/)]]);
       for (const spy of toStdout) expect(spy).not.toHaveBeenCalled();
     } finally {
       toStderr.mockRestore();

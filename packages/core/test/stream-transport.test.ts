@@ -3,6 +3,8 @@ import * as net from 'node:net';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  TRANSPORT_ATTACHED,
+  TRANSPORT_DETACHED,
   BufferedProtocol,
   BufferedReadBinding,
   EventLoop,
@@ -611,8 +613,8 @@ describe('StreamTransport over a TCP socket', () => {
     const proto = new Recorder(loop);
     const log: string[] = [];
     const server = {
-      _attach: () => log.push('attach'),
-      _detach: () => log.push(`detach after ${proto.events.at(-1)}`),
+      [TRANSPORT_ATTACHED]: () => log.push('attach'),
+      [TRANSPORT_DETACHED]: () => log.push(`detach after ${proto.events.at(-1)}`),
     };
     await loop.runUntilComplete(async () => {
       const t = new StreamTransport(loop, ours, proto, { server });

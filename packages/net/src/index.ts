@@ -21,18 +21,10 @@ export {
   type CreateServerOptions,
   type ServerSockLike,
 } from './server.js';
-export {
-  connectAcceptedSocket,
-  createConnection,
-  createUnixConnection,
-  createUnixServer,
-  type ClientTlsOptions,
-  type ConnectAcceptedSocketOptions,
-  type CreateConnectionOptions,
-  type CreateUnixConnectionOptions,
-  type CreateUnixServerOptions,
-} from './unix.js';
-export { wrapSocket, type WrapSocketOptions } from './socket-transport.js';
+export { createConnection, type CreateConnectionOptions } from './tcp.js';
+export { createUnixConnection, createUnixServer, type CreateUnixConnectionOptions, type CreateUnixServerOptions } from './unix.js';
+export { connectAcceptedSocket, wrapSocket, type ConnectAcceptedSocketOptions, type WrapSocketOptions } from './socket-transport.js';
+export type { ClientTlsOptions } from './tls/context.js';
 export {
   Socket,
   socket,

@@ -10,16 +10,9 @@ import type { ProtocolFactory } from './protocol-factory.js';
 import { getaddrinfo, getnameinfo, type AddrInfo, type GetaddrinfoOptions } from './dns.js';
 import { connectReadPipe, connectWritePipe, type PipeLike } from './pipes.js';
 import { createServer, type CreateServerOptions, type Server } from './server.js';
-import {
-  connectAcceptedSocket,
-  createConnection,
-  createUnixConnection,
-  createUnixServer,
-  type ConnectAcceptedSocketOptions,
-  type CreateConnectionOptions,
-  type CreateUnixConnectionOptions,
-  type CreateUnixServerOptions,
-} from './unix.js';
+import { createConnection, type CreateConnectionOptions } from './tcp.js';
+import { createUnixConnection, createUnixServer, type CreateUnixConnectionOptions, type CreateUnixServerOptions } from './unix.js';
+import { connectAcceptedSocket, type ConnectAcceptedSocketOptions } from './socket-transport.js';
 import type net from 'node:net';
 import { addReader, addWriter, removeReader, removeWriter } from './native/fd-watchers.js';
 import {
@@ -43,7 +36,7 @@ import type { SslOption } from './tls/context.js';
 import { startTls, type StartTlsOptions } from './tls/start-tls.js';
 import { sendfile, type SendfileOptions, type SendfileSource } from './sendfile.js';
 
-// Stream connections and servers: unix.ts (TCP createConnection too), server.ts, socket-transport.ts.
+// Stream connections and servers: tcp.ts, unix.ts, server.ts, socket-transport.ts (connectAcceptedSocket).
 installLoopMethods(
   '@aioloop/net',
   {

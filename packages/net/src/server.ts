@@ -17,10 +17,14 @@ import {
   type Future,
   type Task,
   type TransportServer,
+  CONNECTION_MADE_FAILED,
+  TRANSPORT_ATTACHED,
+  TRANSPORT_DETACHED,
 } from '@aioloop/core';
 import { describeValue } from '@aioloop/core';
-import { trackResource, untrackResource, checkLoop } from '@aioloop/core/internal';
+import { RELEASE_ON_LOOP_CLOSE, RESOURCE_KIND, checkLoop, trackResource, untrackResource } from '@aioloop/core/internal';
 import { ensureResolved } from './resolve.js';
+import { awaitOrClose } from './await-or-close.js';
 import { checkTlsKeywords, type SslOption } from './tls/context.js';
 import { acceptTls, type TlsConnectionSettings } from './tls/connection.js';
 import { AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC, AI_PASSIVE, IPPROTO_TCP, SOCK_STREAM, pythonRepr, type AddrInfo, type PortLike, type SockAddr } from './dns.js';
@@ -166,12 +170,12 @@ export class Server<A extends SockAddr | string = SockAddr | string> implements 
   }
 
   /** @internal */
-  get _resourceKind(): string {
+  get [RESOURCE_KIND](): string {
     return 'server';
   }
 
   /** @internal The loop closed with this server open: its listening and held sockets must not keep the process alive. */
-  _releaseOnLoopClose(): void {
+  [RELEASE_ON_LOOP_CLOSE](): void {
     for (const listener of this._listeners ?? []) listener.unref();
     for (const sock of this._held) sock.unref();
   }
@@ -292,14 +296,14 @@ export class Server<A extends SockAddr | string = SockAddr | string> implements 
     return this.waitClosed();
   }
 
-  /** @internal A transport for an accepted connection was created. */
-  _attach(transport: BaseTransport): void {
+  /** A transport for an accepted connection was created (core's {@link TransportServer} hook). */
+  [TRANSPORT_ATTACHED](transport: BaseTransport): void {
     this._activeCount++;
     this._clients.add(transport);
   }
 
-  /** @internal That transport's connectionLost ran. */
-  _detach(transport: BaseTransport): void {
+  /** That transport's connectionLost ran (core's {@link TransportServer} hook). */
+  [TRANSPORT_DETACHED](transport: BaseTransport): void {
     this._activeCount--;
     this._clients.delete(transport);
     if (this._activeCount === 0 && this._listeners === null) this._wakeup();
@@ -353,7 +357,7 @@ export class Server<A extends SockAddr | string = SockAddr | string> implements 
       return;
     }
     // No waiter Future per connection: if connectionMade throws, the transport
-    // calls _connectionMadeFailed (asyncio's "Error on transport creation").
+    // calls its CONNECTION_MADE_FAILED hook (asyncio's "Error on transport creation").
     // Read through the shared scratch (core's readIntoBuffers), for every kind of
     // protocol: no 64 KiB buffer allocated per read and no Readable machinery
     // (bench/README.md has the measurements).
@@ -369,8 +373,8 @@ export class Server<A extends SockAddr | string = SockAddr | string> implements 
     }
   };
 
-  /** @internal A connection's `connectionMade` threw: reported as asyncio reports a failed accept; the transport then closes with connectionLost(exc). */
-  _connectionMadeFailed(transport: BaseTransport, exception: unknown): void {
+  /** A connection's `connectionMade` threw: reported as asyncio reports a failed accept; the transport then closes with connectionLost(exc) (core's {@link TransportServer} hook). */
+  [CONNECTION_MADE_FAILED](transport: BaseTransport, exception: unknown): void {
     this._loop.callExceptionHandler({
       message: 'Error on transport creation for incoming connection',
       exception,
@@ -601,12 +605,7 @@ export function closeListener(listener: net.Server): void {
 export async function startNewServer<S extends Server<SockAddr> | Server<string>>(loop: EventLoop, server: S, startServing: boolean): Promise<S> {
   if (!startServing) return server;
   server._startServing();
-  try {
-    await sleep0(loop);
-  } catch (error) {
-    server.close();
-    throw error;
-  }
+  await awaitOrClose(sleep0(loop), server);
   return server;
 }
 

@@ -10,13 +10,20 @@ import {
   type AnyProtocolLike,
   type EventLoop,
   type Future,
+  type Task,
+  type TlsTransport,
   type TransportServer,
 } from '@aioloop/core';
 import { describeValue } from '@aioloop/core';
-import { checkOptionKeys, checkLoop } from '@aioloop/core/internal';
+import { checkLoop, checkOptionKeys } from '@aioloop/core/internal';
 
 export { checkOptionKeys };
-import type { ProtocolFactory } from './protocol-factory.js';
+import { checkFactory, type ProtocolFactory } from './protocol-factory.js';
+import { nodeSocketFor } from './native/handover.js';
+import { Socket } from './native/socket.js';
+import { checkTlsKeywords, type SslOption, type WithSsl, type WithoutSsl } from './tls/context.js';
+import { makeTlsConnection } from './tls/connection.js';
+import { awaitOrClose } from './await-or-close.js';
 
 /** How {@link wrapSocket} builds the transport. */
 export interface WrapSocketOptions {
@@ -32,6 +39,13 @@ export interface WrapSocketOptions {
   readIntoBuffers?: boolean;
   /** Whether the socket is TCP (known to a server); asked of the socket when absent. */
   tcp?: boolean;
+}
+
+/** An argument error of `inner()` (which the user did not call) as one of `outer()`. */
+export function renameCall(error: unknown, inner: string, outer: string): unknown {
+  if (!(error instanceof TypeError || error instanceof RangeError) || !error.message.startsWith(`${inner}(): `)) return error;
+  const Ctor = error instanceof TypeError ? TypeError : RangeError;
+  return new Ctor(`${outer}(): ${error.message.slice(inner.length + 4)}`);
 }
 
 /**
@@ -117,11 +131,59 @@ export async function makeClientTransport<P extends AnyProtocolLike>(
     sock.destroy();
     throw error;
   }
-  try {
-    await waiter;
-  } catch (error) {
-    transport.close();
-    throw error;
-  }
+  await awaitOrClose(waiter, transport);
   return [transport, protocol];
+}
+
+/** Options of {@link connectAcceptedSocket}: serve TLS on the accepted socket with `ssl` (server side). */
+export interface ConnectAcceptedSocketOptions {
+  /** Serve TLS (server side of the handshake) with this context. */
+  ssl?: SslOption | null | false;
+  /** TLS only: seconds the handshake may take (default 60). */
+  sslHandshakeTimeout?: number | null;
+  /** TLS only: seconds close() waits for the peer's close_notify (default 30). */
+  sslShutdownTimeout?: number | null;
+}
+
+/**
+ * asyncio's `loop.connect_accepted_socket(protocol_factory, sock)`: wraps a
+ * socket accepted elsewhere (a {@link Socket} from `accept()`/`sockAccept`, which the
+ * transport then owns, or a `net.Socket` from a Node server's 'connection' event)
+ * and resolves to `[transport, protocol]`.
+ */
+export function connectAcceptedSocket<P extends AnyProtocolLike>(
+  loop: EventLoop,
+  protocolFactory: ProtocolFactory<P>,
+  sock: net.Socket | Socket,
+  options: ConnectAcceptedSocketOptions & WithSsl,
+): Task<[TlsTransport, P]>;
+export function connectAcceptedSocket<P extends AnyProtocolLike>(
+  loop: EventLoop,
+  protocolFactory: ProtocolFactory<P>,
+  sock: net.Socket | Socket,
+  options?: ConnectAcceptedSocketOptions & WithoutSsl,
+): Task<[StreamTransport, P]>;
+export function connectAcceptedSocket<P extends AnyProtocolLike>(
+  loop: EventLoop,
+  protocolFactory: ProtocolFactory<P>,
+  sock: net.Socket | Socket,
+  options?: ConnectAcceptedSocketOptions,
+): Task<[StreamTransport | TlsTransport, P]>;
+export function connectAcceptedSocket<P extends AnyProtocolLike>(
+  loop: EventLoop,
+  protocolFactory: ProtocolFactory<P>,
+  sock: net.Socket | Socket,
+  options: ConnectAcceptedSocketOptions = {},
+): Task<[StreamTransport | TlsTransport, P]> {
+  checkLoop(loop, 'connectAcceptedSocket()');
+  const method = 'connectAcceptedSocket';
+  checkFactory(protocolFactory, method);
+  if (options === null || typeof options !== 'object') throw new TypeError(`${method}(): options must be an object, got ${describeValue(options)}`);
+  const keywords = checkTlsKeywords(options as Record<string, unknown>, method, 'accepted');
+  checkOptionKeys(options, method, ['ssl', 'sslHandshakeTimeout', 'sslShutdownTimeout']);
+  const checked = sock instanceof Socket ? nodeSocketFor(sock, method) : checkConnectedSocket(sock, method);
+  const ssl = keywords.ssl;
+  if (ssl === null) return loop.createTask(() => makeClientTransport(loop, checked, protocolFactory, {}, null, method), { name: method });
+  const settings = { ...keywords, ssl, serverHostname: null };
+  return loop.createTask(() => makeTlsConnection(loop, checked, protocolFactory, settings, {}, true), { name: method });
 }

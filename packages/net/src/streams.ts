@@ -20,15 +20,9 @@ import {
 import { runningLoopOrNull } from '@aioloop/core/internal';
 import type { PortLike, SockAddr } from './dns.js';
 import { createServer, type CreateServerOptions, type Server, type ServerSockLike } from './server.js';
-import {
-  createConnection,
-  createUnixConnection,
-  createUnixServer,
-  renameCall,
-  type CreateConnectionOptions,
-  type CreateUnixConnectionOptions,
-  type CreateUnixServerOptions,
-} from './unix.js';
+import { createConnection, type CreateConnectionOptions } from './tcp.js';
+import { createUnixConnection, createUnixServer, type CreateUnixConnectionOptions, type CreateUnixServerOptions } from './unix.js';
+import { renameCall } from './socket-transport.js';
 
 /** The option every stream function adds to its loop method's: the StreamReader's buffer limit. */
 export interface StreamLimitOption {
@@ -194,6 +188,7 @@ export function startServer(
   const [limit, rest] = splitLimit(options, method);
   const loop = runningLoop(method);
   const creating = call('createServer', method, () => createServer(loop, serverFactory(loop, clientConnectedCb, limit), host, port, rest));
+  // createServer's overloads type a server made from `sock` as SockAddr | string; startServer's callers pass host/port.
   return follow(loop, creating, 'createServer', method, (server) => server, (server) => server.close());
 }
 

@@ -15,7 +15,9 @@ import type { FileLike, Socket, SocketAddress } from './native/socket.js';
 import type { DatagramProtocolLike } from '@aioloop/core';
 import type { CreateDatagramEndpointOptions } from './datagram/endpoint.js';
 import type { DatagramTransportBase } from './datagram/transport-base.js';
-import type { ConnectAcceptedSocketOptions, CreateConnectionOptions, CreateUnixConnectionOptions, CreateUnixServerOptions } from './unix.js';
+import type { CreateConnectionOptions } from './tcp.js';
+import type { CreateUnixConnectionOptions, CreateUnixServerOptions } from './unix.js';
+import type { ConnectAcceptedSocketOptions } from './socket-transport.js';
 import type { SslOption } from './tls/context.js';
 import type { TlsTransport } from '@aioloop/core';
 import type { StartTlsOptions } from './tls/start-tls.js';
@@ -28,7 +30,7 @@ declare module '@aioloop/core' {
   }
 
   interface EventLoop {
-    // Stream connections and servers: unix.ts (TCP createConnection too), server.ts, socket-transport.ts.
+    // Stream connections and servers: tcp.ts, unix.ts, server.ts, socket-transport.ts (connectAcceptedSocket).
     /**
      * asyncio's `loop.create_connection()`: connects to `host:port` (every
      * address, Happy Eyeballs with `happyEyeballsDelay`) and resolves to

@@ -11,31 +11,37 @@ import '../src/index.js';
 import { testPki } from './tls-support.js';
 import { describeTransportConformance, type StreamPairContext, type StreamPairHandle } from '@aioloop/testing/conformance';
 
+/** The kit's server protocol factory, recording the accepted connection's transport. */
+function acceptingSide(ctx: StreamPairContext) {
+  let serverTransport: Transport | null = null;
+  const accepted = ctx.loop.createFuture<void>();
+  const factory = () => {
+    const protocol = ctx.serverProtocol();
+    const made = protocol.connectionMade.bind(protocol);
+    protocol.connectionMade = (transport: Transport) => {
+      made(transport);
+      serverTransport = transport;
+      if (!accepted.done()) accepted.setResult(undefined);
+    };
+    return protocol;
+  };
+  /** Waits for the connection to be accepted; its server-side transport. */
+  const transport = async (): Promise<Transport> => {
+    await accepted;
+    return serverTransport as unknown as Transport;
+  };
+  return { factory, transport };
+}
+
 async function tcpPair(ctx: StreamPairContext, host: string, tls: boolean = false): Promise<StreamPairHandle> {
   const { loop } = ctx;
-  let serverTransport: Transport | null = null;
-  const accepted = loop.createFuture<void>();
-  const server = await loop.createServer(
-    () => {
-      const protocol = ctx.serverProtocol();
-      const made = protocol.connectionMade.bind(protocol);
-      protocol.connectionMade = (transport: Transport) => {
-        made(transport);
-        serverTransport = transport;
-        if (!accepted.done()) accepted.setResult(undefined);
-      };
-      return protocol;
-    },
-    host,
-    0,
-    tls ? { ssl: { cert: testPki().cert, key: testPki().key } } : {},
-  );
+  const side = acceptingSide(ctx);
+  const server = await loop.createServer(side.factory, host, 0, tls ? { ssl: { cert: testPki().cert, key: testPki().key } } : {});
   const port = (server.sockets[0]?.getsockname() as [string, number])[1];
   const [client] = await loop.createConnection(ctx.clientProtocol, host, port, tls ? { ssl: { ca: testPki().ca }, serverHostname: 'localhost' } : {});
-  await accepted;
   return {
     client,
-    server: serverTransport as unknown as Transport,
+    server: await side.transport(),
     cleanup: async () => {
       server.close();
       await server.waitClosed();
@@ -54,23 +60,12 @@ describeTransportConformance('Unix socket', async (ctx) => {
   const { loop } = ctx;
   const dir = mkdtempSync(join(tmpdir(), 'aioloop-conformance-'));
   const path = join(dir, 'sock');
-  let serverTransport: Transport | null = null;
-  const accepted = loop.createFuture<void>();
-  const server = await loop.createUnixServer(() => {
-    const protocol = ctx.serverProtocol();
-    const made = protocol.connectionMade.bind(protocol);
-    protocol.connectionMade = (transport: Transport) => {
-      made(transport);
-      serverTransport = transport;
-      if (!accepted.done()) accepted.setResult(undefined);
-    };
-    return protocol;
-  }, path);
+  const side = acceptingSide(ctx);
+  const server = await loop.createUnixServer(side.factory, path);
   const [client] = await loop.createUnixConnection(ctx.clientProtocol, path);
-  await accepted;
   return {
     client,
-    server: serverTransport as unknown as Transport,
+    server: await side.transport(),
     cleanup: async () => {
       server.close();
       await server.waitClosed();

@@ -1,13 +1,5 @@
-import {
-  FlowControlTransport,
-  toBytes,
-  type BytesLike,
-  type DatagramAddress,
-  type DatagramProtocolLike,
-  type DatagramTransport,
-  type EventLoop,
-  type Future,
-} from '@aioloop/core';
+import { FlowControlTransport, toBytes } from '@aioloop/core';
+import type { BytesLike, DatagramAddress, DatagramProtocolLike, DatagramTransport, EventLoop, Future } from '@aioloop/core';
 import { describeValue } from './describe.js';
 import { callSoonUnchecked } from '@aioloop/core/internal';
 import { systemError } from './memory-stream.js';

@@ -1,7 +1,6 @@
 import {
   FlowControlTransport,
   RuntimeError,
-  isBufferedProtocol,
   toBytes,
   type BufferedProtocolLike,
   type BytesLike,
@@ -11,6 +10,7 @@ import {
   type Transport,
 } from '@aioloop/core';
 import { checkPositiveInt, describeValue } from './describe.js';
+import { deliverBytes, writeEach } from './bytes.js';
 import { callSoonUnchecked, checkLoop } from '@aioloop/core/internal';
 
 /** What travels between the two ends of an in-memory stream. */
@@ -122,11 +122,7 @@ export class MemoryStreamTransport extends FlowControlTransport<AnyProtocol> imp
   }
 
   writelines(list: Iterable<BytesLike>): void {
-    if (list === null || typeof list !== 'object' || typeof (list as Iterable<BytesLike>)[Symbol.iterator] !== 'function') {
-      throw new TypeError(`writelines(): list must be an iterable of bytes, got ${describeValue(list)}`);
-    }
-    const items = [...list].map((item) => toBytes(item, 'writelines'));
-    for (const item of items) this.write(item);
+    writeEach(this, list);
   }
 
   writeEof(): void {
@@ -312,21 +308,7 @@ export class MemoryStreamTransport extends FlowControlTransport<AnyProtocol> imp
   private feed(chunk: Buffer): void {
     const protocol = this.protocol;
     try {
-      if (isBufferedProtocol(protocol)) {
-        let offset = 0;
-        while (offset < chunk.byteLength) {
-          const buffer = protocol.getBuffer(chunk.byteLength - offset);
-          if (!(buffer instanceof Uint8Array) || buffer.byteLength === 0) {
-            throw new RuntimeError(`getBuffer() must return a non-empty Uint8Array, got ${describeValue(buffer)}`);
-          }
-          const n = Math.min(buffer.byteLength, chunk.byteLength - offset);
-          buffer.set(chunk.subarray(offset, offset + n));
-          offset += n;
-          protocol.bufferUpdated(n);
-        }
-      } else {
-        protocol.dataReceived(chunk);
-      }
+      deliverBytes(protocol, chunk);
     } catch (exception) {
       this.eventLoop.callExceptionHandler({ message: 'Fatal error: protocol.dataReceived() call failed.', exception, transport: this, protocol });
       this.forceClose(exception instanceof Error ? exception : new Error(String(exception)));

@@ -1,7 +1,6 @@
 import {
   FlowControlTransport,
   RuntimeError,
-  isBufferedProtocol,
   toBytes,
   type AnyProtocolLike,
   type BufferedProtocolLike,
@@ -11,6 +10,7 @@ import {
   type Transport,
 } from '@aioloop/core';
 import { describeValue } from './describe.js';
+import { deliverBytes, writeEach } from './bytes.js';
 import { checkOptionKeys, runningLoopOrNull } from '@aioloop/core/internal';
 
 /** The transport methods a {@link MockTransport} records. */
@@ -108,22 +108,7 @@ export class MockTransport extends FlowControlTransport<AnyProtocol> implements 
    */
   receive(data: BytesLike | string): void {
     const bytes = typeof data === 'string' ? Buffer.from(data) : Buffer.from(toBytes(data, 'receive'));
-    const protocol = this.requireProtocol('receive');
-    if (isBufferedProtocol(protocol)) {
-      let offset = 0;
-      while (offset < bytes.byteLength) {
-        const buffer = protocol.getBuffer(bytes.byteLength - offset);
-        if (!(buffer instanceof Uint8Array) || buffer.byteLength === 0) {
-          throw new TypeError(`getBuffer() must return a non-empty Uint8Array, got ${describeValue(buffer)}`);
-        }
-        const n = Math.min(buffer.byteLength, bytes.byteLength - offset);
-        buffer.set(bytes.subarray(offset, offset + n));
-        offset += n;
-        protocol.bufferUpdated(n);
-      }
-      return;
-    }
-    protocol.dataReceived(bytes);
+    deliverBytes(this.requireProtocol('receive'), bytes);
   }
 
   /**
@@ -199,11 +184,7 @@ export class MockTransport extends FlowControlTransport<AnyProtocol> implements 
   }
 
   writelines(list: Iterable<BytesLike>): void {
-    if (list === null || typeof list !== 'object' || typeof (list as Iterable<BytesLike>)[Symbol.iterator] !== 'function') {
-      throw new TypeError(`writelines(): list must be an iterable of bytes, got ${describeValue(list)}`);
-    }
-    const items = [...list].map((item) => toBytes(item, 'writelines'));
-    for (const item of items) this.write(item);
+    writeEach(this, list);
   }
 
   writeEof(): void {

@@ -12,6 +12,9 @@ import { isNoRunningLoopError, runningLoopOrNull, setRunningLoop } from './threa
 import { installMissingMethodStubs } from './extensions.js';
 import { ThreadPoolExecutor, type Executor, type WorkerCallable } from '../executor/index.js';
 import { LoopBridge, type BridgeCallbacks } from './threadsafe-bridge.js';
+import { RELEASE_ON_LOOP_CLOSE, RESOURCE_KIND, type LoopResource } from './resources.js';
+
+export type { LoopResource };
 
 /** Node's `setTimeout` cannot wait longer than this many milliseconds. */
 const MAX_NODE_TIMEOUT_MS = 2 ** 31 - 1;
@@ -58,19 +61,6 @@ export type TaskFactory = <T>(loop: EventLoop, fn: TaskFunction<T>, options: Tas
 
 /** Something `runUntilComplete` can wait for. */
 export type Awaitable<T> = Future<T> | PromiseLike<T> | TaskFunction<T>;
-
-/**
- * Something the loop owns that holds a Node handle (a transport, a server):
- * registered while open so `close()` can release it and name it in debug mode.
- */
-export interface LoopResource {
-  /** Stops its Node handles from keeping the process alive (the loop closed). */
-  _releaseOnLoopClose(): void;
-  /** What it is, for the warning: 'transport' or 'server'. */
-  readonly _resourceKind: string;
-  /** asyncio's repr, used in the "unclosed ..." warning. */
-  toString(): string;
-}
 
 /** Options for {@link EventLoop}. */
 export interface EventLoopOptions {
@@ -323,8 +313,8 @@ export class EventLoop {
     // collected, with a ResourceWarning); here their Node handles would keep
     // the process alive, so they are unref'd, and named in debug mode.
     for (const resource of this._resources) {
-      if (this._debug) logger.warn(`unclosed ${resource._resourceKind} ${resource.toString()} when the loop closed; close it before loop.close()`);
-      resource._releaseOnLoopClose();
+      if (this._debug) logger.warn(`unclosed ${resource[RESOURCE_KIND]} ${resource.toString()} when the loop closed; close it before loop.close()`);
+      resource[RELEASE_ON_LOOP_CLOSE]();
     }
     this._resources.clear();
     reportUnretrievedAtClose(this);

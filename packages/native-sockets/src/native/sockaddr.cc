@@ -109,24 +109,30 @@ int ToSockaddr(Napi::Env env, int family, Napi::Value addr, sockaddr_storage* ss
   return 0;
 }
 
+namespace {
+
+// An IP address tuple of `size` slots with the host (text form) and port filled in.
+Napi::Array HostPortTuple(Napi::Env env, int family, const void* addr, uint16_t net_port, uint32_t size) {
+  char host[INET6_ADDRSTRLEN];
+  inet_ntop(family, addr, host, sizeof host);
+  Napi::Array out = Napi::Array::New(env, size);
+  out.Set(0u, Napi::String::New(env, host));
+  out.Set(1u, Napi::Number::New(env, ntohs(net_port)));
+  return out;
+}
+
+}  // namespace
+
 Napi::Value FromSockaddr(Napi::Env env, const sockaddr* sa, socklen_t len) {
   if (len < static_cast<socklen_t>(sizeof(sa_family_t))) return env.Null();
-  char host[INET6_ADDRSTRLEN];
   switch (sa->sa_family) {
     case AF_INET: {
       const sockaddr_in* in = reinterpret_cast<const sockaddr_in*>(sa);
-      inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
-      Napi::Array out = Napi::Array::New(env, 2);
-      out.Set(0u, Napi::String::New(env, host));
-      out.Set(1u, Napi::Number::New(env, ntohs(in->sin_port)));
-      return out;
+      return HostPortTuple(env, AF_INET, &in->sin_addr, in->sin_port, 2);
     }
     case AF_INET6: {
       const sockaddr_in6* in6 = reinterpret_cast<const sockaddr_in6*>(sa);
-      inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
-      Napi::Array out = Napi::Array::New(env, 4);
-      out.Set(0u, Napi::String::New(env, host));
-      out.Set(1u, Napi::Number::New(env, ntohs(in6->sin6_port)));
+      Napi::Array out = HostPortTuple(env, AF_INET6, &in6->sin6_addr, in6->sin6_port, 4);
       out.Set(2u, Napi::Number::New(env, ntohl(in6->sin6_flowinfo)));
       out.Set(3u, Napi::Number::New(env, in6->sin6_scope_id));
       return out;

@@ -12,6 +12,7 @@ import { wrapFuture, type DatagramAddress, type DatagramProtocolLike, type Event
 import { describeValue } from '@aioloop/core';
 import { AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC, IPPROTO_UDP, SOCK_DGRAM, type AddrInfo, type PortLike, type SockAddr } from '../dns.js';
 import { checkFactory, type ProtocolFactory } from '../protocol-factory.js';
+import { awaitOrClose } from '../await-or-close.js';
 import { nativeBinding, nativeSocketsAvailable } from '../native/binding.js';
 import { isSocket, SO_BROADCAST, SO_REUSEPORT, Socket, SOL_SOCKET } from '../native/socket.js';
 import { reusePortSupported } from '../server.js';
@@ -416,12 +417,7 @@ async function makeTransport<P extends DatagramProtocolLike>(
   }
   const waiter = loop.createFuture<void>();
   const transport = build(protocol, waiter);
-  try {
-    await waiter;
-  } catch (error) {
-    transport.close();
-    throw error;
-  }
+  await awaitOrClose(waiter, transport);
   return [transport, protocol];
 }
 

@@ -5,8 +5,9 @@
  */
 import type net from 'node:net';
 import type tls from 'node:tls';
-import type { AnyProtocolLike, BaseTransport, EventLoop, Future, TransportExtraInfo, TransportServer } from '@aioloop/core';
+import { TRANSPORT_ATTACHED, TRANSPORT_DETACHED, type AnyProtocolLike, type BaseTransport, type EventLoop, type Future, type TransportExtraInfo, type TransportServer } from '@aioloop/core';
 import type { ProtocolFactory } from '../protocol-factory.js';
+import { awaitOrClose } from '../await-or-close.js';
 import type { SslConfig } from './context.js';
 import { tlsHandshake } from './handshake.js';
 import { TlsTransport } from '@aioloop/core';
@@ -42,12 +43,7 @@ export async function makeTlsConnection<P extends AnyProtocolLike>(
   const socket = await tlsHandshake(loop, raw, { serverSide, ssl: settings.ssl, serverHostname: settings.serverHostname, handshakeTimeout: settings.handshakeTimeout });
   const waiter = loop.createFuture<void>();
   const transport = new TlsTransport(loop, socket, protocol, { rawSocket: raw, context: settings.ssl.context, shutdownTimeout: settings.shutdownTimeout, waiter, extra });
-  try {
-    await waiter;
-  } catch (error) {
-    transport.close();
-    throw error;
-  }
+  await awaitOrClose(waiter, transport);
   return [transport, protocol];
 }
 
@@ -107,7 +103,7 @@ export function acceptTls(
 ): void {
   const handshake = tlsHandshake(loop, raw, { serverSide: true, ssl: settings.ssl, serverHostname: null, handshakeTimeout: settings.handshakeTimeout });
   const pending = new HandshakingConnection(handshake, protocol, raw);
-  server._attach(pending);
+  server[TRANSPORT_ATTACHED](pending);
   handshake.addDoneCallback(() => {
     try {
       if (handshake.cancelled()) return;
@@ -119,7 +115,7 @@ export function acceptTls(
       new TlsTransport(loop, handshake.result(), protocol, { rawSocket: raw, context: settings.ssl.context, shutdownTimeout: settings.shutdownTimeout, server, extra });
     } finally {
       // After the transport attached itself, so the server's count never touches zero in between.
-      server._detach(pending);
+      server[TRANSPORT_DETACHED](pending);
     }
   });
 }

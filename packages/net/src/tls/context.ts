@@ -4,6 +4,7 @@
  * `ssl_handshake_timeout=`, `ssl_shutdown_timeout=`).
  */
 import { describeValue } from '@aioloop/core';
+import type { TlsConnectionSettings } from './connection.js';
 import net from 'node:net';
 import tls from 'node:tls';
 
@@ -144,3 +145,41 @@ export function checkTlsKeywords(options: Record<string, unknown>, method: strin
 export function isIpAddress(name: string): boolean {
   return net.isIP(name) !== 0;
 }
+
+/** The TLS keywords of the client methods (asyncio's `ssl`, `server_hostname`, `ssl_handshake_timeout`, `ssl_shutdown_timeout`). */
+export interface ClientTlsOptions {
+  /**
+   * TLS: `true` (Node's root certificates, verifying), a `tls.SecureContext`,
+   * or secure-context options (`{ ca, cert, key, rejectUnauthorized, ... }`).
+   * The certificate chain and host name are verified unless
+   * `rejectUnauthorized: false` is given explicitly.
+   */
+  ssl?: SslOption | null | false;
+  /** TLS only: the name the server's certificate must carry (default: `host`); '' turns host-name checking off. */
+  serverHostname?: string | null;
+  /** TLS only: seconds the handshake may take before the connection is aborted (default 60). */
+  sslHandshakeTimeout?: number | null;
+  /** TLS only: seconds close() waits for the peer's close_notify (default 30). */
+  sslShutdownTimeout?: number | null;
+}
+
+/** `ssl` given (a TLS transport results). */
+export type WithSsl = { ssl: SslOption };
+/** No `ssl` (a plain stream transport results). */
+export type WithoutSsl = { ssl?: null | false };
+
+/** The client TLS settings of a call, or null for plain; `host` is the default server name, as asyncio. */
+export function clientTls(options: unknown, method: string, host: string | null): TlsConnectionSettings | null {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`${method}(): options must be an object, got ${describeValue(options)}`);
+  }
+  const keywords = checkTlsKeywords(options as Record<string, unknown>, method, 'client');
+  if (keywords.ssl === null) return null;
+  let serverHostname = keywords.serverHostname;
+  if (serverHostname === null) {
+    if (host === null) throw new TypeError(`${method}(): You must set serverHostname when using ssl without a host`);
+    serverHostname = host;
+  }
+  return { ...keywords, ssl: keywords.ssl, serverHostname };
+}
+

@@ -4,8 +4,8 @@
  */
 import { describeValue } from '@aioloop/core';
 import net from 'node:net';
-import { RuntimeError, StreamTransport, TlsTransport, wrapFuture, type AnyProtocolLike, type EventLoop, type Task } from '@aioloop/core';
-import { takeOverStream, checkLoop } from '@aioloop/core/internal';
+import { RuntimeError, StreamTransport, TRANSPORT_DETACHED, TlsTransport, wrapFuture, type AnyProtocolLike, type EventLoop, type Task } from '@aioloop/core';
+import { checkLoop, takeOverStream } from '@aioloop/core/internal';
 import { SSL_HANDSHAKE_TIMEOUT, SSL_SHUTDOWN_TIMEOUT, sslConfig, type SslOption } from './context.js';
 import { tlsHandshake } from './handshake.js';
 
@@ -119,7 +119,7 @@ export function startTls(
     try {
       socket = await tlsHandshake(loop, raw, { serverSide, ssl, serverHostname, handshakeTimeout, held });
     } catch (error) {
-      server?._detach(transport);
+      server?.[TRANSPORT_DETACHED](transport);
       throw error;
     }
     // Attached under the new transport before the old one leaves, so the server never looks idle meanwhile.
@@ -131,7 +131,7 @@ export function startTls(
       extra: { peername: peer, sockname: sock, ...(extra ?? {}) },
       skipConnectionMade: true,
     });
-    server?._detach(transport);
+    server?.[TRANSPORT_DETACHED](transport);
     return upgraded;
   }, { name: 'startTls' });
 }

@@ -1,5 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import type { EventLoop } from '../../loop/event-loop.js';
+import { RELEASE_ON_LOOP_CLOSE, RESOURCE_KIND } from '../../loop/resources.js';
 import type { Future } from '../../futures/future.js';
 import { runningLoopOrNull } from '../../loop/thread-state.js';
 import { logger } from '../../debug/logger.js';
@@ -12,16 +13,25 @@ import { toBytes, type BaseTransport, type BytesLike } from '../transports.js';
 /** After this many writes to a lost connection, each further write logs a warning (asyncio's LOG_THRESHOLD_FOR_CONNLOST_WRITES). */
 export const LOG_THRESHOLD_FOR_CONNLOST_WRITES = 5;
 
+/** Key of {@link TransportServer}'s hook: a transport for an accepted connection was created. */
+export const TRANSPORT_ATTACHED: unique symbol = Symbol('@aioloop/core.transportAttached');
+/** Key of {@link TransportServer}'s hook: that transport's `connectionLost` has run. */
+export const TRANSPORT_DETACHED: unique symbol = Symbol('@aioloop/core.transportDetached');
+/** Key of {@link TransportServer}'s optional hook: the protocol's `connectionMade` threw. */
+export const CONNECTION_MADE_FAILED: unique symbol = Symbol('@aioloop/core.connectionMadeFailed');
+
 /**
- * What a transport tells the server that accepted its connection: `_attach`
- * when the transport is created, `_detach` after its `connectionLost` ran.
- * `Server.waitClosed()` and `closeClients()` are built on these.
+ * What a transport tells the server that accepted its connection:
+ * `[TRANSPORT_ATTACHED]` when the transport is created, `[TRANSPORT_DETACHED]`
+ * after its `connectionLost` ran. `Server.waitClosed()` and `closeClients()`
+ * are built on these. The hooks are symbol-keyed (asyncio's `_attach` /
+ * `_detach`), so a server's own API keeps its names.
  */
 export interface TransportServer {
   /** A transport for an accepted connection was created. */
-  _attach(transport: BaseTransport): void;
+  [TRANSPORT_ATTACHED](transport: BaseTransport): void;
   /** That transport's `connectionLost` has run. */
-  _detach(transport: BaseTransport): void;
+  [TRANSPORT_DETACHED](transport: BaseTransport): void;
   /**
    * Optional: the protocol's `connectionMade` threw and the transport has no
    * waiter to reject. The server reports it (asyncio's "Error on transport
@@ -29,7 +39,7 @@ export interface TransportServer {
    * `connectionLost(exc)`. Without this hook the loop's exception handler gets
    * "Fatal error: protocol.connectionMade() call failed.".
    */
-  _connectionMadeFailed?(transport: BaseTransport, exc: unknown): void;
+  [CONNECTION_MADE_FAILED]?(transport: BaseTransport, exc: unknown): void;
 }
 
 /** Options shared by every stream-backed transport. */
@@ -246,7 +256,7 @@ export abstract class StreamTransportBase extends FlowControlTransport<ReadingPr
         stream.on('end', () => this._onEnd());
       }
     }
-    this._server?._attach(this);
+    this._server?.[TRANSPORT_ATTACHED](this);
     this._loop._resources.add(this);
     this._loop._callSoon(callConnectionMade as (...args: unknown[]) => void, [this]);
   }
@@ -297,7 +307,7 @@ export abstract class StreamTransportBase extends FlowControlTransport<ReadingPr
       this._loop._resources.delete(this);
       const server = this._server;
       this._server = null;
-      server?._detach(this);
+      server?.[TRANSPORT_DETACHED](this);
     }
   }
 
@@ -320,8 +330,8 @@ export abstract class StreamTransportBase extends FlowControlTransport<ReadingPr
       if (waiter !== null && !waiter.done()) {
         waiter.setException(exc);
         this._forceClose(exc instanceof Error ? exc : new Error(String(exc)));
-      } else if (server !== null && server._connectionMadeFailed !== undefined) {
-        server._connectionMadeFailed(this, exc);
+      } else if (server !== null && server[CONNECTION_MADE_FAILED] !== undefined) {
+        server[CONNECTION_MADE_FAILED](this, exc);
         this._forceClose(exc instanceof Error ? exc : new Error(String(exc)));
       } else {
         this._fatalError(exc, 'Fatal error: protocol.connectionMade() call failed.');
@@ -569,12 +579,12 @@ export abstract class StreamTransportBase extends FlowControlTransport<ReadingPr
   }
 
   /** @internal */
-  get _resourceKind(): string {
+  get [RESOURCE_KIND](): string {
     return 'transport';
   }
 
   /** @internal The loop closed with this transport open: its stream must not keep the process alive. */
-  _releaseOnLoopClose(): void {
+  [RELEASE_ON_LOOP_CLOSE](): void {
     (this._stream as { unref?: () => void }).unref?.();
   }
 

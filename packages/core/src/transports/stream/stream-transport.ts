@@ -3,8 +3,9 @@ import type { Duplex } from 'node:stream';
 import type { EventLoop } from '../../loop/event-loop.js';
 import { RuntimeError } from '../../errors.js';
 import type { AnyProtocolLike, BufferedProtocolLike } from '../protocols.js';
-import type { BytesLike, Transport } from '../transports.js';
-import { EOF_KEPT_OPEN, EOF_SENT, ReadableStreamTransport, _hostedTransport, type StreamTransportOptions } from './base.js';
+import type { Transport } from '../transports.js';
+import { EOF_KEPT_OPEN, EOF_SENT, _hostedTransport, type StreamTransportOptions } from './base.js';
+import { DuplexStreamTransport } from './duplex-transport.js';
 import { fileno, handleAddress, readIntoBuffers, type RawAddress } from './node-private.js';
 
 /**
@@ -30,7 +31,6 @@ function pendingReset(stream: Duplex): NodeJS.ErrnoException | null {
   const fd = fileno(stream);
   return fd >= 0 ? socketErrorProbe(fd) : null;
 }
-import { writeBytes, writeLines } from './base.js';
 
 /** Options of {@link StreamTransport}. */
 export interface StreamTransportConstructorOptions extends StreamTransportOptions {
@@ -244,7 +244,7 @@ function addressTuple(host: string | null, port: number): unknown {
  * IPv4, `[host, port, flowinfo, scopeid]` for IPv6; Unix paths come through
  * `options.extra` since Node does not report them), plus `options.extra`.
  */
-export class StreamTransport extends ReadableStreamTransport implements Transport {
+export class StreamTransport extends DuplexStreamTransport implements Transport {
   /** @internal Peer host as captured at construction (null: none known); the tuple is built on request. */
   _peerHost: string | null = null;
   /** @internal */ _peerPort = 0;
@@ -370,29 +370,10 @@ export class StreamTransport extends ReadableStreamTransport implements Transpor
     else this.close();
   }
 
-  /** Queues `data` (not copied: do not change it until it has been flushed). Zero bytes: no-op. After `writeEof()`: RuntimeError. After the connection is lost: dropped (a warning after 5). */
-  write(this: object, data: BytesLike): void;
-  write(data: BytesLike): void {
-    writeBytes(this, data);
-  }
-
-  /** Writes each item in order, in one batch. */
-  writelines(this: object, list: Iterable<BytesLike>): void;
-  writelines(list: Iterable<BytesLike>): void {
-    writeLines(this, list);
-  }
-
   /** @internal */
   override _checkWritable(method: string): void {
     if ((this._state & EOF_SENT) !== 0) throw new RuntimeError(`Cannot call ${method}() after writeEof()`);
     if (this._emptyWaiter !== null) throw new RuntimeError(`unable to ${method}; sendfile is in progress`);
-  }
-
-  /** @internal */
-  _writeBytes(bytes: Uint8Array): void {
-    if (bytes.byteLength === 0) return;
-    if (this._lostScheduled) this._lostWrite('socket.send() raised exception.');
-    else this._send(bytes);
   }
 
   /** Half-closes: sends EOF (shutdown) after the buffered data. */
@@ -406,19 +387,5 @@ export class StreamTransport extends ReadableStreamTransport implements Transpor
   /** Sockets support half-close: true. */
   canWriteEof(): boolean {
     return true;
-  }
-
-  /** Stops reading, flushes the buffer, then `connectionLost(null)`. */
-  close(this: object): void;
-  close(): void {
-    if (!this._stopReadingForClose()) return;
-    if (this._streamClosed || this._bufferSize() === 0) this._scheduleLost(null);
-    // else: _afterWrite finishes the close when Node's buffer drains.
-  }
-
-  /** Closes at once, dropping buffered data; `connectionLost(null)` follows once. */
-  abort(this: object): void;
-  abort(): void {
-    this._forceClose(null);
   }
 }

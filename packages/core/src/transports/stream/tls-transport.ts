@@ -11,8 +11,9 @@ import type { TimerHandle } from '../../loop/handles.js';
 import type { Future } from '../../futures/future.js';
 import { TimeoutError } from '../../errors.js';
 import type { AnyProtocolLike } from '../protocols.js';
-import type { BytesLike, Transport } from '../transports.js';
-import { ReadableStreamTransport, writeBytes, writeLines, type TransportServer } from './base.js';
+import type { Transport } from '../transports.js';
+import type { TransportServer } from './base.js';
+import { DuplexStreamTransport } from './duplex-transport.js';
 
 /**
  * (For @aioloop/net through `@aioloop/core/internal`.) Keeps an error of a TLS socket between its handshake and its
@@ -80,7 +81,7 @@ const SHUTDOWN_STARTED = 1;
  *   (the `tls.TLSSocket`), `'peername'`, `'sockname'`, `'socket'` (the
  *   `net.Socket` under TLS).
  */
-export class TlsTransport extends ReadableStreamTransport implements Transport {
+export class TlsTransport extends DuplexStreamTransport implements Transport {
   /** @internal */ readonly _raw: net.Socket;
   /** @internal */ readonly _context: tls.SecureContext;
   /** @internal */ readonly _shutdownTimeout: number;
@@ -203,25 +204,6 @@ export class TlsTransport extends ReadableStreamTransport implements Transport {
     return this._bufferSize();
   }
 
-  /** Queues `data` for encryption (not copied: do not change it until flushed). Zero bytes: no-op. After the connection is lost: dropped (a warning after 5). */
-  write(this: object, data: BytesLike): void;
-  write(data: BytesLike): void {
-    writeBytes(this, data);
-  }
-
-  /** Writes each item in order, in one batch. */
-  writelines(this: object, list: Iterable<BytesLike>): void;
-  writelines(list: Iterable<BytesLike>): void {
-    writeLines(this, list);
-  }
-
-  /** @internal */
-  _writeBytes(bytes: Uint8Array): void {
-    if (bytes.byteLength === 0) return;
-    if (this._lostScheduled) this._lostWrite('socket.send() raised exception.');
-    else this._send(bytes);
-  }
-
   /** TLS has no half-close: throws NotImplementedError, as asyncio. */
   writeEof(): void {
     throw new NotImplementedError('writeEof(): TLS transports cannot half-close (canWriteEof() is false); use close(), which sends close_notify');
@@ -230,19 +212,5 @@ export class TlsTransport extends ReadableStreamTransport implements Transport {
   /** false: TLS has no half-close. */
   canWriteEof(): boolean {
     return false;
-  }
-
-  /** Stops reading, flushes, sends close_notify, waits for the peer's (up to sslShutdownTimeout), then `connectionLost(null)`. */
-  close(this: object): void;
-  close(): void {
-    if (!this._stopReadingForClose()) return;
-    if (this._streamClosed || this._bufferSize() === 0) this._scheduleLost(null);
-    // else: _afterWrite finishes the close when Node's buffer drains.
-  }
-
-  /** Closes at once (no close_notify), dropping buffered data; `connectionLost(null)` follows once. */
-  abort(this: object): void;
-  abort(): void {
-    this._forceClose(null);
   }
 }
