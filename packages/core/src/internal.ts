@@ -23,6 +23,8 @@ export { onLoopClose } from './loop/event-loop.js';
 export { parkedTlsErrorListener } from './transports/stream/tls-transport.js';
 export { runningLoopOrNull } from './loop/thread-state.js';
 export { setSocketErrorProbe, type SocketErrorProbe } from './transports/stream/stream-transport.js';
+/** The fd under a Node socket, server or pipe stream, or -1 (Node-private `_handle.fd`, read in one place). */
+export { fileno } from './transports/stream/node-private.js';
 
 /**
  * `loop.callSoon(callback, ...args)` without the public checks (closed loop,

@@ -14,7 +14,7 @@ import { Process, SubprocessStreamProtocol, makeProcess, splitLimit, type Create
 export type { StdioSpec, StderrSpec, SubprocessOptions } from './options.js';
 export { ProcessLookupError, SubprocessPipesTransport } from './transport.js';
 export { Process, SubprocessStreamProtocol, type CreateSubprocessOptions } from './process.js';
-export { DEFAULT_LIMIT, FlowControl, StreamReader, StreamWriter, connectionResetError, type DrainSource } from './streams.js';
+export { CLOSE_WAITER, DEFAULT_LIMIT, DRAIN_HELPER, FlowControl, StreamReader, StreamWriter, connectionResetError, type DrainSource } from './streams.js';
 
 /** The shell `subprocessShell` runs commands with. */
 export const SHELL = '/bin/sh';

@@ -8,7 +8,7 @@ import {
   type SubprocessTransport,
   type WriteTransport,
 } from '@aioloop/core';
-import { DEFAULT_LIMIT, FlowControl, StreamReader, StreamWriter, isConnectionLost, type DrainSource } from './streams.js';
+import { CLOSE_WAITER, DEFAULT_LIMIT, FlowControl, StreamReader, StreamWriter, isConnectionLost, type DrainSource } from './streams.js';
 import type { SubprocessPipesTransport } from './transport.js';
 import type { SubprocessOptions } from './options.js';
 
@@ -42,13 +42,13 @@ export class SubprocessStreamProtocol extends FlowControl implements SubprocessP
     this._transport = transport;
     const stdout = transport.getPipeTransport(1);
     if (stdout !== null) {
-      this.stdout = new StreamReader({ loop: this._loop, limit: this._limit });
+      this.stdout = new StreamReader({ loop: this.eventLoop, limit: this._limit });
       this.stdout.setTransport(stdout as ReadTransport);
       this._pipeFds.push(1);
     }
     const stderr = transport.getPipeTransport(2);
     if (stderr !== null) {
-      this.stderr = new StreamReader({ loop: this._loop, limit: this._limit });
+      this.stderr = new StreamReader({ loop: this.eventLoop, limit: this._limit });
       this.stderr.setTransport(stderr as ReadTransport);
       this._pipeFds.push(2);
     }
@@ -99,8 +99,8 @@ export class SubprocessStreamProtocol extends FlowControl implements SubprocessP
     }
   }
 
-  /** @internal */
-  _getCloseWaiter(writer: StreamWriter): Future<void> | null {
+  /** The future stdin's `waitClosed()` awaits (asyncio's `_get_close_waiter`). */
+  [CLOSE_WAITER](writer: StreamWriter): Future<void> | null {
     return writer === this.stdin ? this._stdinClosed : null;
   }
 }

@@ -12,7 +12,7 @@ import { wrapFuture } from '../helpers/ensure-future.js';
 import type { ProtocolLike } from '../transports/protocols.js';
 import type { Transport } from '../transports/transports.js';
 import { StreamReader } from './reader.js';
-import { FlowControl, StreamWriter, type DrainSource } from './writer.js';
+import { CLOSE_WAITER, FlowControl, StreamWriter, type DrainSource } from './writer.js';
 
 /**
  * The callback `startServer` calls for each connection (asyncio's
@@ -77,7 +77,7 @@ export class StreamReaderProtocol extends FlowControl implements ProtocolLike, D
     this._overSsl = transport.getExtraInfo('sslcontext') != null;
     const callback = this._clientConnectedCb;
     if (callback === null || reader === null) return;
-    const loop = this._loop;
+    const loop = this.eventLoop;
     const writer = new StreamWriter(transport, this, reader, loop);
     this._writer = writer;
     let task: Future<void> | null = null;
@@ -140,7 +140,7 @@ export class StreamReaderProtocol extends FlowControl implements ProtocolLike, D
   }
 
   /** The future `StreamWriter.waitClosed()` awaits. */
-  _getCloseWaiter(_writer: StreamWriter): Future<void> {
+  [CLOSE_WAITER](_writer: StreamWriter): Future<void> {
     return this._closed;
   }
 

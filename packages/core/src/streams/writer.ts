@@ -17,16 +17,23 @@ export function connectionResetError(message: string): NodeJS.ErrnoException {
   return error;
 }
 
+/** The {@link DrainSource} method `drain()` awaits (asyncio's `_drain_helper`). */
+export const DRAIN_HELPER: unique symbol = Symbol('@aioloop/core.drainHelper');
+/** The {@link DrainSource} method `waitClosed()` awaits (asyncio's `_get_close_waiter`). */
+export const CLOSE_WAITER: unique symbol = Symbol('@aioloop/core.closeWaiter');
+
 /**
  * What a {@link StreamWriter} needs from its protocol (asyncio's private
- * `_drain_helper` / `_get_close_waiter` pair). {@link FlowControl} provides
- * the first; a protocol that hands out writers adds the second.
+ * `_drain_helper` / `_get_close_waiter` pair), keyed by symbols so that a
+ * protocol of another package implements it without private names.
+ * {@link FlowControl} provides the first; a protocol that hands out writers
+ * adds the second.
  */
 export interface DrainSource {
   /** Resolves when writing may continue; throws once the connection is lost. */
-  _drainHelper(): Promise<void>;
+  [DRAIN_HELPER](): Promise<void>;
   /** A future done when `writer`'s transport closed (rejected with its error), or null if unknown. */
-  _getCloseWaiter(writer: StreamWriter): Future<void> | null;
+  [CLOSE_WAITER](writer: StreamWriter): Future<void> | null;
 }
 
 /**
@@ -34,14 +41,14 @@ export interface DrainSource {
  * connection loss for `drain()`. Stream protocols extend it; a subclass that
  * overrides one of its three callbacks calls `super`.
  */
-export class FlowControl implements Pick<DrainSource, '_drainHelper'> {
+export class FlowControl implements Pick<DrainSource, typeof DRAIN_HELPER> {
   private _paused = false;
   private _connectionLost = false;
   private readonly _drainWaiters = new Set<Future<void>>();
 
   constructor(
     /** The loop the drain waiters belong to. */
-    protected readonly _loop: EventLoop,
+    protected readonly eventLoop: EventLoop,
   ) {}
 
   /** The transport's buffer is over its high-water mark: `drain()` waits. */
@@ -67,10 +74,10 @@ export class FlowControl implements Pick<DrainSource, '_drainHelper'> {
   }
 
   /** What `StreamWriter.drain()` awaits: at once unless paused; a ConnectionResetError once the connection is lost. */
-  async _drainHelper(): Promise<void> {
+  async [DRAIN_HELPER](): Promise<void> {
     if (this._connectionLost) throw connectionResetError('Connection lost');
     if (!this._paused) return;
-    const waiter = this._loop.createFuture<void>();
+    const waiter = this.eventLoop.createFuture<void>();
     this._drainWaiters.add(waiter);
     try {
       await waiter;
@@ -101,8 +108,8 @@ export class StreamWriter {
     if (_transport === null || typeof _transport !== 'object' || typeof (_transport as WriteTransport).write !== 'function') {
       throw new TypeError(`new StreamWriter(): transport must be a write transport, got ${describeValue(_transport)}`);
     }
-    if (_protocol === null || typeof _protocol !== 'object' || typeof (_protocol as DrainSource)._drainHelper !== 'function') {
-      throw new TypeError(`new StreamWriter(): protocol must have _drainHelper() (a FlowControl subclass such as StreamReaderProtocol), got ${describeValue(_protocol)}`);
+    if (_protocol === null || typeof _protocol !== 'object' || typeof (_protocol as DrainSource)[DRAIN_HELPER] !== 'function') {
+      throw new TypeError(`new StreamWriter(): protocol must be a DrainSource (a FlowControl subclass such as StreamReaderProtocol), got ${describeValue(_protocol)}`);
     }
   }
 
@@ -143,7 +150,7 @@ export class StreamWriter {
 
   /** Resolves once the transport closed (rejects with its error, if any). */
   async waitClosed(): Promise<void> {
-    const waiter = this._protocol._getCloseWaiter(this);
+    const waiter = this._protocol[CLOSE_WAITER](this);
     if (waiter !== null) await waiter;
   }
 
@@ -169,7 +176,7 @@ export class StreamWriter {
       // One iteration, so connectionLost runs first and drain() reports the loss.
       await (this._loop === null ? sleep(0) : sleepOn(this._loop));
     }
-    await this._protocol._drainHelper();
+    await this._protocol[DRAIN_HELPER]();
   }
 
   toString(): string {

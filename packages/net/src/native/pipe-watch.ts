@@ -10,9 +10,10 @@
  * write end open, so it is closed as soon as the stream finishes or closes,
  * else the reader would not see EOF.
  */
+import type net from 'node:net';
 import type { Writable } from 'node:stream';
 import type { EventLoop, WritePipeTransport } from '@aioloop/core';
-import { callSoonUnchecked, onLoopClose } from '@aioloop/core/internal';
+import { callSoonUnchecked, fileno, onLoopClose } from '@aioloop/core/internal';
 import { nativeBinding, nativeSocketsAvailable } from './binding.js';
 import { systemError } from './errors.js';
 
@@ -26,8 +27,8 @@ const stopsByLoop = new WeakMap<EventLoop, Set<() => void>>();
 
 /** Starts the watch for `transport` over `stream` (a pipe or socket with an fd); does nothing without the native package. */
 export function watchReaderClose(loop: EventLoop, transport: WritePipeTransport, stream: Writable): void {
-  const fd = (stream as Writable & { _handle?: { fd?: unknown } | null })._handle?.fd;
-  if (typeof fd !== 'number' || fd < 0 || !nativeSocketsAvailable()) return;
+  const fd = fileno(stream as net.Socket);
+  if (fd < 0 || !nativeSocketsAvailable()) return;
   const b = nativeBinding('connectWritePipe');
   const st = b.fdstat(fd);
   if (typeof st === 'number' || ((st[2] & S_IFMT) !== S_IFIFO && (st[2] & S_IFMT) !== S_IFSOCK)) return;
