@@ -175,14 +175,20 @@ async function echoRound(kind, pki, seconds, size, connections) {
 
 async function sendfileRound(kind, file) {
   let received = 0;
+  let peerClosed;
+  // The sender's close() completes once its FIN is queued; the bytes ahead of it
+  // may still be in flight, so the count is read when this end has closed.
+  const closed = new Promise((r) => (peerClosed = r));
   const server = net.createServer((s) => {
     s.on('data', (d) => (received += d.length));
     s.on('end', () => s.end());
+    s.on('close', peerClosed);
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'sendfile-sender', kind, file, String(server.address().port)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const result = await new Promise((r) => child.once('message', r));
   await new Promise((r) => child.once('exit', r));
+  await closed;
   server.close();
   if (received !== result.sent) throw new Error(`${kind}: receiver got ${received} bytes, sender reports ${result.sent}`);
   return { mbps: result.sent / result.seconds / 1e6, cpuMs: result.cpuMs, zeroCopy: result.zeroCopy };
