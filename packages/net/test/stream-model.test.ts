@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EventLoop, Protocol, sleep, type Transport } from '@aioloop/core';
-import { AF_INET, SOCK_STREAM, socket } from '../src/index.js';
+import { AF_INET, SOCK_STREAM, SOL_SOCKET, SO_LINGER, Socket, socket } from '../src/index.js';
 import { testPki } from './tls-support.js';
 
 interface ModelPair {
@@ -263,6 +263,28 @@ async function runModel(makePair: MakePair, ops: Op[]): Promise<void> {
 
 // ----------------------------------------------------------------- the pairs
 
+/**
+ * A real RST from the peer's TCP socket. Node's resetAndDestroy() cannot follow
+ * end(): libuv refuses uv_tcp_close_reset after a shutdown (EINVAL) and Node
+ * then never closes the handle, which stays active for good. SO_LINGER 0 set
+ * through a duplicate of the fd, then destroy(), sends the same RST.
+ */
+function resetTcp(sock: net.Socket): void {
+  if (!sock.writableEnded) {
+    sock.resetAndDestroy();
+    return;
+  }
+  const fd = (sock as unknown as { _handle: { fd: number } | null })._handle?.fd ?? -1;
+  if (fd >= 0) {
+    const dup = Socket.fromFd(fd);
+    const linger = Buffer.alloc(8); // struct linger { int l_onoff = 1; int l_linger = 0; }
+    linger.writeInt32LE(1, 0);
+    dup.setsockopt(SOL_SOCKET, SO_LINGER, linger);
+    dup.close();
+  }
+  sock.destroy();
+}
+
 async function serverPair(
   loop: EventLoop,
   client: () => Side,
@@ -309,7 +331,7 @@ const kinds: [string, MakePair][] = [
         (f) => loop.createConnection(f, '127.0.0.1', port),
       );
       // A real RST: Node's resetAndDestroy() closes with SO_LINGER 0.
-      return { ...pair, reset: () => (pair.server.getExtraInfo('socket') as net.Socket).resetAndDestroy() };
+      return { ...pair, reset: () => resetTcp(pair.server.getExtraInfo('socket') as net.Socket) };
     },
   ],
   [
@@ -329,7 +351,7 @@ const kinds: [string, MakePair][] = [
         (f) => loop.createConnection(f, '127.0.0.1', port, { ssl: { ca: pki.ca }, serverHostname: 'localhost' }),
       );
       // 'socket' is the TCP socket under the TLS layer: a real RST on it.
-      return { ...pair, reset: () => (pair.server.getExtraInfo('socket') as net.Socket).resetAndDestroy() };
+      return { ...pair, reset: () => resetTcp(pair.server.getExtraInfo('socket') as net.Socket) };
     },
   ],
   [
@@ -350,7 +372,7 @@ const kinds: [string, MakePair][] = [
           return loop.createConnection(f, null, null, { sock });
         },
       );
-      return { ...pair, reset: () => (pair.server.getExtraInfo('socket') as net.Socket).resetAndDestroy() };
+      return { ...pair, reset: () => resetTcp(pair.server.getExtraInfo('socket') as net.Socket) };
     },
   ],
   [
