@@ -464,6 +464,15 @@ function bindError(error: unknown, address: readonly unknown[] | string): Error 
   return wrapped;
 }
 
+/** The arguments of {@link createServer} in their most general form. */
+type CreateServerArgs = [
+  loop: EventLoop,
+  protocolFactory: ProtocolFactory<AnyProtocolLike>,
+  host: string | readonly string[] | null | undefined,
+  port: PortLike,
+  options?: CreateServerOptions,
+];
+
 /**
  * asyncio's `loop.create_server(protocol_factory, host, port, ...)`: binds
  * every address `host` resolves to (with AI_PASSIVE; a null or '' host means
@@ -487,20 +496,8 @@ export function createServer(
   port: PortLike,
   options?: CreateServerOptions & { sock?: null },
 ): Task<Server<SockAddr>>;
-export function createServer(
-  loop: EventLoop,
-  protocolFactory: ProtocolFactory<AnyProtocolLike>,
-  host: string | readonly string[] | null | undefined,
-  port: PortLike,
-  options?: CreateServerOptions,
-): Task<Server<SockAddr | string>>;
-export function createServer(
-  loop: EventLoop,
-  protocolFactory: ProtocolFactory<AnyProtocolLike>,
-  host: string | readonly string[] | null | undefined,
-  port: PortLike,
-  options: CreateServerOptions = {},
-): Task<Server<SockAddr | string>> {
+export function createServer(...args: CreateServerArgs): Task<Server<SockAddr | string>>;
+export function createServer(...[loop, protocolFactory, host, port, options = {}]: CreateServerArgs): Task<Server<SockAddr | string>> {
   checkLoop(loop, 'createServer()');
   const method = 'createServer';
   checkFactory(protocolFactory, method);
